@@ -1,0 +1,344 @@
+//! The codefuel Python guest: RustPython 0.6 compiled to wasm32-wasip1.
+//!
+//! Lifecycle (driven by `codefuel-runtime`):
+//! 1. At snapshot time the host calls `wizer-initialize`: it builds the interpreter with fixed,
+//!    deterministic settings and imports the stdlib modules most solutions use, so that state
+//!    is frozen into the snapshot and a fresh sandbox pays nothing for it.
+//! 2. Per run, the host instantiates the snapshot and calls `_start`: `main` fetches the job
+//!    (the Python source) through the `codefuel` imports, runs it as `__main__`, flushes the
+//!    standard streams and reports a one-line JSON outcome back to the host.
+//!
+//! The guest never sees a host file, socket or environment variable: the host gives it none.
+
+use std::cell::RefCell;
+
+use rustpython::{InterpreterBuilder, InterpreterBuilderExt};
+use rustpython_vm::{
+    AsObject, Interpreter, PyResult, Settings, VirtualMachine, builtins::PyBaseExceptionRef,
+    compiler::Mode,
+};
+
+/// Host functions, implemented by `codefuel-runtime` (module `codefuel`).
+mod host {
+    #[link(wasm_import_module = "codefuel")]
+    unsafe extern "C" {
+        /// Length in bytes of the job (the Python source) for this run.
+        pub fn input_len() -> u32;
+        /// Copies the job into guest memory at `ptr` (which holds `input_len()` bytes).
+        pub fn input_read(ptr: *mut u8);
+        /// Hands the run's outcome (a JSON object) to the host.
+        pub fn report(ptr: *const u8, len: u32);
+        /// Fuel consumed by this run so far.
+        pub fn fuel_consumed() -> u64;
+        /// Moves the virtual clock forward; never blocks.
+        pub fn sleep(nanos: u64);
+        /// Length in bytes of the run's binary payload.
+        pub fn payload_len() -> u32;
+        /// Copies the payload into guest memory at `ptr`.
+        pub fn payload_read(ptr: *mut u8);
+        /// Hands the host one record: a kind (UTF-8) and its data.
+        pub fn emit(kind_ptr: *const u8, kind_len: u32, data_ptr: *const u8, data_len: u32);
+        /// Starts measuring fuel for `tag`; a non-zero `budget` also limits it.
+        pub fn deadline_begin(tag: u64, budget: u64);
+        /// Ends the measurement started by `deadline_begin`; returns the fuel it used.
+        pub fn deadline_end() -> u64;
+    }
+}
+
+/// Modules imported at snapshot time so user `import`s of them are cache hits.
+const PRELOADED_MODULES: &[&str] = &[
+    "typing",
+    "math",
+    "cmath",
+    "collections",
+    "collections.abc",
+    "itertools",
+    "functools",
+    "operator",
+    "re",
+    "heapq",
+    "bisect",
+    "string",
+    "hashlib",
+    "json",
+    "copy",
+    "random",
+    "statistics",
+    "fractions",
+    "decimal",
+    "datetime",
+    "time",
+    "sys",
+    "os",
+    "io",
+    "array",
+    "struct",
+    "enum",
+    "dataclasses",
+    "traceback",
+    "linecache",
+];
+
+/// The evaluation driver, loaded into the snapshot as the module `codefuel_driver`.
+const DRIVER_SOURCE: &str = include_str!("../driver/codefuel_driver.py");
+
+/// The Python file name user code runs under (as `python main.py` would).
+const MAIN_FILE: &str = "main.py";
+
+thread_local! {
+    static INTERPRETER: RefCell<Option<Interpreter>> = const { RefCell::new(None) };
+}
+
+/// The `_codefuel` module: what a Python program inside the sandbox may ask the host.
+#[rustpython_vm::pymodule]
+mod _codefuel {
+    /// Fuel this run has consumed so far (deterministic instruction count).
+    #[pyfunction]
+    fn fuel() -> u64 {
+        // SAFETY: a host import with no memory arguments.
+        unsafe { super::host::fuel_consumed() }
+    }
+
+    /// The run's binary payload (empty for plain programs).
+    #[pyfunction]
+    fn payload(vm: &rustpython_vm::VirtualMachine) -> rustpython_vm::builtins::PyBytesRef {
+        // SAFETY: the host writes exactly `payload_len()` bytes at the pointer we give it.
+        let buf = unsafe {
+            let mut buf = vec![0u8; super::host::payload_len() as usize];
+            super::host::payload_read(buf.as_mut_ptr());
+            buf
+        };
+        vm.ctx.new_bytes(buf)
+    }
+
+    /// Sends one record (`kind`, `data`) to the host.
+    #[pyfunction]
+    fn emit(kind: rustpython_vm::builtins::PyStrRef, data: rustpython_vm::function::ArgBytesLike) {
+        let kind = kind.to_string_lossy();
+        data.with_ref(|bytes| {
+            // SAFETY: both buffers are live for the duration of the call.
+            unsafe {
+                super::host::emit(
+                    kind.as_ptr(),
+                    kind.len() as u32,
+                    bytes.as_ptr(),
+                    bytes.len() as u32,
+                )
+            }
+        });
+    }
+
+    /// Starts a fuel measurement for `tag`, limited to `budget` fuel when it is non-zero.
+    #[pyfunction]
+    fn deadline_begin(tag: u64, budget: u64) {
+        // SAFETY: a host import with no memory arguments.
+        unsafe { super::host::deadline_begin(tag, budget) }
+    }
+
+    /// Ends the current fuel measurement and returns the fuel it used.
+    #[pyfunction]
+    fn deadline_end() -> u64 {
+        // SAFETY: a host import with no memory arguments.
+        unsafe { super::host::deadline_end() }
+    }
+
+    /// `time.sleep` replacement: advances the virtual clock instead of blocking.
+    #[pyfunction]
+    fn sleep(
+        secs: rustpython_vm::function::ArgIntoFloat,
+        vm: &rustpython_vm::VirtualMachine,
+    ) -> rustpython_vm::PyResult<()> {
+        let secs = secs.into_float();
+        if !secs.is_finite() || secs < 0.0 {
+            return Err(vm.new_value_error("sleep length must be non-negative"));
+        }
+        // SAFETY: a host import with no memory arguments.
+        unsafe { super::host::sleep((secs * 1e9) as u64) };
+        Ok(())
+    }
+}
+
+/// Interpreter settings: fixed so that every run is reproducible.
+fn settings() -> Settings {
+    let mut settings = Settings::default();
+    settings.hash_seed = Some(0);
+    settings.argv = vec![MAIN_FILE.to_owned()];
+    settings.import_site = false;
+    settings.ignore_environment = true;
+    settings.isolated = true;
+    settings.safe_path = true;
+    settings.user_site_directory = false;
+    settings.write_bytecode = false;
+    settings.install_signal_handlers = false;
+    // Unbuffered stdio: output written before a fuel or memory kill is not lost.
+    settings.buffered_stdio = false;
+    settings
+}
+
+fn build_interpreter() -> Interpreter {
+    let builder = InterpreterBuilder::new().settings(settings()).init_stdlib();
+    let codefuel_module = _codefuel::module_def(&builder.ctx);
+    let interpreter = builder.add_native_module(codefuel_module).interpreter();
+    interpreter.enter(|vm| {
+        for module in PRELOADED_MODULES {
+            if let Err(exc) = vm.import(*module, 0) {
+                // Not fatal: the module stays importable (or not) at run time.
+                vm.print_exception(&exc);
+            }
+        }
+        if let Err(exc) = vm.run_simple_string("import time, _codefuel\ntime.sleep = _codefuel.sleep\n") {
+            vm.print_exception(&exc);
+        }
+        if let Err(exc) = load_driver(vm) {
+            vm.print_exception(&exc);
+        }
+        let _ = flush_stdio(vm);
+    });
+    interpreter
+}
+
+/// Compiles the evaluation driver and registers it in `sys.modules`.
+fn load_driver(vm: &VirtualMachine) -> PyResult<()> {
+    let scope = vm.new_scope_with_builtins();
+    scope
+        .globals
+        .set_item("__name__", vm.ctx.new_str("codefuel_driver").into(), vm)?;
+    vm.run_string(scope.clone(), DRIVER_SOURCE, "codefuel_driver.py")?;
+    let module = vm.new_module("codefuel_driver", scope.globals, None);
+    vm.sys_module
+        .get_attr("modules", vm)?
+        .set_item("codefuel_driver", module.into(), vm)?;
+    Ok(())
+}
+
+/// Snapshot entry point: build the interpreter and keep it for every later run.
+#[unsafe(export_name = "wizer-initialize")]
+pub extern "C" fn wizer_initialize() {
+    INTERPRETER.with(|cell| *cell.borrow_mut() = Some(build_interpreter()));
+}
+
+fn read_job() -> String {
+    // SAFETY: the host writes exactly `input_len()` bytes at the pointer we give it.
+    let bytes = unsafe {
+        let len = host::input_len() as usize;
+        let mut buf = vec![0u8; len];
+        host::input_read(buf.as_mut_ptr());
+        buf
+    };
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+fn flush_stdio(vm: &VirtualMachine) -> PyResult<()> {
+    for name in ["stdout", "stderr"] {
+        if let Ok(stream) = vm.sys_module.get_attr(name, vm)
+            && !vm.is_none(&stream)
+        {
+            vm.call_method(&stream, "flush", ())?;
+        }
+    }
+    Ok(())
+}
+
+/// Outcome of running the user program, as reported to the host.
+enum Outcome {
+    Exited(u32),
+    Exception {
+        type_name: String,
+        message: String,
+        traceback: String,
+    },
+}
+
+fn run_main(vm: &VirtualMachine, source: &str) -> Outcome {
+    let result = (|| -> PyResult<()> {
+        let scope = vm.new_scope_with_main()?;
+        scope
+            .globals
+            .set_item("__file__", vm.ctx.new_str(MAIN_FILE).into(), vm)?;
+        let code = vm
+            .compile(source, Mode::Exec, MAIN_FILE)
+            .map_err(|err| err.into_pyexception(vm, Some(source)))?;
+        let _ = vm.register_code_in_linecache(&code, source);
+        vm.run_code_obj(code, scope)?;
+        Ok(())
+    })();
+    rustpython_vm::stdlib::atexit::_run_exitfuncs(vm);
+    let outcome = match result {
+        Ok(()) => Outcome::Exited(0),
+        Err(exc) => classify_exception(vm, exc),
+    };
+    let _ = flush_stdio(vm);
+    outcome
+}
+
+fn classify_exception(vm: &VirtualMachine, exc: PyBaseExceptionRef) -> Outcome {
+    if exc.fast_isinstance(vm.ctx.exceptions.system_exit) {
+        // Prints a non-integer exit message to stderr, as CPython does.
+        return Outcome::Exited(vm.handle_exit_exception(exc));
+    }
+    let type_name = exc.class().name().to_string();
+    let message = exc
+        .as_object()
+        .str(vm)
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut traceback = String::new();
+    let _ = vm.write_exception(&mut traceback, &exc);
+    vm.print_exception(&exc);
+    Outcome::Exception {
+        type_name,
+        message,
+        traceback,
+    }
+}
+
+fn json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn report(outcome: &Outcome) {
+    let mut json = String::new();
+    match outcome {
+        Outcome::Exited(code) => {
+            json.push_str(&format!("{{\"kind\":\"exited\",\"code\":{code}}}"));
+        }
+        Outcome::Exception {
+            type_name,
+            message,
+            traceback,
+        } => {
+            json.push_str("{\"kind\":\"exception\",\"type\":");
+            json_string(&mut json, type_name);
+            json.push_str(",\"message\":");
+            json_string(&mut json, message);
+            json.push_str(",\"traceback\":");
+            json_string(&mut json, traceback);
+            json.push('}');
+        }
+    }
+    // SAFETY: pointer and length describe a live, initialized buffer.
+    unsafe { host::report(json.as_ptr(), json.len() as u32) };
+}
+
+fn main() {
+    let source = read_job();
+    let outcome = INTERPRETER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        // Without a snapshot (the raw module) the interpreter is built here instead.
+        let interpreter = slot.get_or_insert_with(build_interpreter);
+        interpreter.enter(|vm| run_main(vm, &source))
+    });
+    report(&outcome);
+}

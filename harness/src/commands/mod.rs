@@ -1,0 +1,3 @@
+//! The CLI subcommands, one module each.
+
+pub mod run;

@@ -1,0 +1,110 @@
+//! evalplus 0.3.1 rules that live on the host: time limits as fuel, and verdict names.
+//!
+//! The rules that live in the guest (input deserialization, output comparison, special
+//! oracles, the reliability guard) are in `guests/python/driver/codefuel_driver.py`, section
+//! "evalplus 0.3.1 quirks". docs/evalplus-compat.md lists both halves.
+//!
+//! | evalplus 0.3.1 (wall clock)                         | codefuel (fuel)                         |
+//! |-----------------------------------------------------|-----------------------------------------|
+//! | per-input limit `max(1.0 s, 4 × gt_time)`           | `max(min_fuel, 4 × gt_fuel)`            |
+//! | split budget `min(60 s, Σ limits) + 1 s` (+1 s join) | `min(60 × R, Σ limits) + 2 × R`         |
+//! | input over its limit → `fail`                       | input's fuel deadline hit → `fail`      |
+//! | process never reports (module-level loop, `os._exit`) → `timeout` | split budget / wall backstop / no "done" → `timeout` |
+//!
+//! `R` ([`FUEL_PER_SECOND`]) converts evalplus's seconds into fuel. It was calibrated on the
+//! ../shared/reference samples so that no canonical solution and no sample evalplus passed
+//! exceeds its limit (docs/fidelity.md has the measurements).
+
+use serde::Serialize;
+
+/// Fuel that stands for one second of evalplus (CPython) time.
+pub const FUEL_PER_SECOND: u64 = 20_000_000_000;
+/// evalplus `DEFAULT_MIN_TIME_LIMIT` (1.0 s), in fuel.
+pub const DEFAULT_MIN_FUEL: u64 = FUEL_PER_SECOND;
+/// evalplus `DEFAULT_GT_TIME_LIMIT_FACTOR`.
+pub const DEFAULT_GT_FUEL_FACTOR: f64 = 4.0;
+/// evalplus `EVALPLUS_TIMEOUT_PER_TASK` default (60 s), in fuel.
+pub const SPLIT_BUDGET_CAP: u64 = 60 * FUEL_PER_SECOND;
+/// The seconds evalplus adds to a split's budget (1 s, plus 1 s of `join` grace), in fuel.
+pub const SPLIT_BUDGET_SLACK: u64 = 2 * FUEL_PER_SECOND;
+
+/// How per-input fuel limits are set from ground-truth fuel.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct FuelPolicy {
+    /// No input's limit is below this.
+    pub min_fuel: u64,
+    /// An input's limit is at least this many times its ground-truth fuel.
+    pub gt_factor: f64,
+}
+
+impl Default for FuelPolicy {
+    fn default() -> Self {
+        FuelPolicy {
+            min_fuel: DEFAULT_MIN_FUEL,
+            gt_factor: DEFAULT_GT_FUEL_FACTOR,
+        }
+    }
+}
+
+impl FuelPolicy {
+    /// The fuel limit of one input whose canonical solution used `gt_fuel`.
+    pub fn input_limit(&self, gt_fuel: u64) -> u64 {
+        self.min_fuel
+            .max((gt_fuel as f64 * self.gt_factor).ceil() as u64)
+    }
+
+    /// The fuel budget of a whole split run, given its inputs' limits.
+    pub fn split_budget(&self, limits: &[u64]) -> u64 {
+        let total: u64 = limits.iter().fold(0u64, |a, &b| a.saturating_add(b));
+        total
+            .min(SPLIT_BUDGET_CAP)
+            .saturating_add(SPLIT_BUDGET_SLACK)
+    }
+}
+
+/// A split's status, with evalplus's names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Every input's output matched.
+    Pass,
+    /// The code did not load, an output was wrong, an input raised or went over its limit.
+    Fail,
+    /// The run never reported: budget exhausted outside any input, or the process died.
+    Timeout,
+}
+
+impl Status {
+    /// `pass` / `fail` / `timeout`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Timeout => "timeout",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_follow_evalplus_shape() {
+        let policy = FuelPolicy {
+            min_fuel: 1000,
+            gt_factor: 4.0,
+        };
+        assert_eq!(policy.input_limit(10), 1000);
+        assert_eq!(policy.input_limit(1000), 4000);
+        assert_eq!(
+            policy.split_budget(&[1000, 4000]),
+            5000 + SPLIT_BUDGET_SLACK
+        );
+        let many = vec![SPLIT_BUDGET_CAP; 3];
+        assert_eq!(
+            policy.split_budget(&many),
+            SPLIT_BUDGET_CAP + SPLIT_BUDGET_SLACK
+        );
+    }
+}

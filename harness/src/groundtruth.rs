@@ -1,0 +1,207 @@
+//! Expected outputs: every canonical solution run in the sandbox on every input.
+//!
+//! As evalplus's `get_groundtruth`, but the outputs stay in the guest's own encoding
+//! (marshal) and each input also gets its ground-truth fuel, which sets its fuel limit. The
+//! result is cached in `<cache>/groundtruth/`, keyed by the dataset content and the guest
+//! build, so only the first evaluation of a dataset pays for it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use codefuel_runtime::{Limits, Program, Sandbox};
+use serde::{Deserialize, Serialize};
+
+use crate::dataset::{Dataset, Problem};
+use crate::driver::{self, DRIVER_PROGRAM, Records};
+use crate::parallel;
+
+/// Expected results of one split (base or plus) of one task.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SplitTruth {
+    /// The inputs after evalplus's deserialization, marshalled by the guest.
+    #[serde(with = "serde_bytes")]
+    pub inputs: Vec<u8>,
+    /// The canonical outputs, a marshalled list.
+    #[serde(with = "serde_bytes")]
+    pub expected: Vec<u8>,
+    /// Fuel the canonical solution used on each input.
+    pub fuel: Vec<u64>,
+}
+
+/// Expected results of one task.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TaskTruth {
+    /// The base inputs.
+    pub base: SplitTruth,
+    /// The plus inputs.
+    pub plus: SplitTruth,
+}
+
+/// Expected results of a whole dataset, by task id.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct GroundTruth {
+    /// Task id → its expected results.
+    pub tasks: BTreeMap<String, TaskTruth>,
+}
+
+/// Which split of a task's inputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    /// The original benchmark's inputs.
+    Base,
+    /// evalplus's extra inputs.
+    Plus,
+}
+
+impl Split {
+    /// `base` / `plus`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Split::Base => "base",
+            Split::Plus => "plus",
+        }
+    }
+}
+
+impl TaskTruth {
+    /// The expected results of `split`.
+    pub fn split(&self, split: Split) -> &SplitTruth {
+        match split {
+            Split::Base => &self.base,
+            Split::Plus => &self.plus,
+        }
+    }
+}
+
+/// Limits of a ground-truth run: generous, since canonical solutions are trusted.
+fn ground_truth_limits() -> Limits {
+    Limits::default()
+        .with_fuel(2_000_000_000_000)
+        .with_memory_bytes(4 << 30)
+        .with_timeout(std::time::Duration::from_secs(1800))
+}
+
+/// The cache file for this dataset content and guest build.
+pub fn cache_path(dataset: &Dataset, cache_dir: &Path) -> PathBuf {
+    cache_dir.join("groundtruth").join(format!(
+        "{}-{}-{}.bin",
+        dataset.kind,
+        &dataset.content_sha256[..16],
+        &codefuel_runtime::GUEST_SHA256[..16]
+    ))
+}
+
+/// Loads the cached ground truth, or computes (and caches) it.
+pub fn load_or_compute(
+    dataset: &Dataset,
+    sandbox: &Sandbox,
+    cache_dir: &Path,
+    jobs: usize,
+) -> Result<GroundTruth> {
+    let path = cache_path(dataset, cache_dir);
+    if let Ok(bytes) = std::fs::read(&path)
+        && let Ok(truth) = bincode::deserialize::<GroundTruth>(&bytes)
+        && truth.tasks.len() == dataset.problems.len()
+    {
+        return Ok(truth);
+    }
+    let truth = compute(dataset, sandbox, jobs)?;
+    let dir = path.parent().unwrap();
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".gt.{}.tmp", std::process::id()));
+    std::fs::write(&tmp, bincode::serialize(&truth)?)?;
+    std::fs::rename(&tmp, &path)
+        .with_context(|| format!("writing the ground-truth cache {}", path.display()))?;
+    Ok(truth)
+}
+
+/// Runs every canonical solution on both splits.
+pub fn compute(dataset: &Dataset, sandbox: &Sandbox, jobs: usize) -> Result<GroundTruth> {
+    let work: Vec<(&Problem, Split)> = dataset
+        .problems
+        .iter()
+        .flat_map(|p| [(p, Split::Base), (p, Split::Plus)])
+        .collect();
+    let bar = parallel::progress_bar(work.len(), "computing expected outputs");
+    let results = parallel::map(&work, jobs, &bar, |(problem, split)| {
+        run_split(dataset, sandbox, problem, *split)
+    });
+    bar.finish_and_clear();
+    let mut truth = GroundTruth::default();
+    let mut failures = Vec::new();
+    let mut results = results.into_iter();
+    for problem in &dataset.problems {
+        let (base, plus) = (results.next().unwrap(), results.next().unwrap());
+        match (base, plus) {
+            (Ok(base), Ok(plus)) => {
+                truth
+                    .tasks
+                    .insert(problem.task_id.clone(), TaskTruth { base, plus });
+            }
+            (Err(e), _) | (_, Err(e)) => failures.push(format!("{}: {e:#}", problem.task_id)),
+        }
+    }
+    if !failures.is_empty() {
+        bail!(
+            "the canonical solution failed in the sandbox for {} task(s):\n  {}",
+            failures.len(),
+            failures.join("\n  ")
+        );
+    }
+    Ok(truth)
+}
+
+#[derive(Serialize)]
+struct GroundTruthHeader<'a> {
+    mode: &'static str,
+    dataset: &'static str,
+    task_id: &'a str,
+    entry_point: &'a str,
+    code: String,
+}
+
+fn run_split(
+    dataset: &Dataset,
+    sandbox: &Sandbox,
+    problem: &Problem,
+    split: Split,
+) -> Result<SplitTruth> {
+    let inputs_json = match split {
+        Split::Base => &problem.base_input,
+        Split::Plus => &problem.plus_input,
+    };
+    let header = GroundTruthHeader {
+        mode: "ground_truth",
+        dataset: dataset.kind.name(),
+        task_id: &problem.task_id,
+        entry_point: &problem.entry_point,
+        code: problem.canonical_program(),
+    };
+    let payload = driver::payload(&header, &[("inputs_json", inputs_json.as_bytes())])?;
+    let outcome = sandbox.run(
+        Program::new(DRIVER_PROGRAM).with_payload(&payload),
+        &ground_truth_limits(),
+    )?;
+    let records = Records(&outcome.records);
+    if !outcome.verdict.is_success() || !records.done() {
+        bail!(
+            "{} split: {:?}\n{}",
+            split.name(),
+            outcome.verdict,
+            String::from_utf8_lossy(&outcome.stderr)
+        );
+    }
+    Ok(SplitTruth {
+        inputs: records
+            .first("inputs")
+            .context("no inputs record")?
+            .to_vec(),
+        expected: records
+            .first("expected")
+            .context("no expected record")?
+            .to_vec(),
+        fuel: records.json("fuel")?,
+    })
+}

@@ -1,0 +1,139 @@
+//! The `codefuel` binary: exit statuses, output, JSON and determinism across processes.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn codefuel() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_codefuel"))
+}
+
+fn program(name: &str, source: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(source.as_bytes())
+        .unwrap();
+    (dir, path)
+}
+
+fn run_file(source: &str, extra: &[&str]) -> Output {
+    let (_dir, path) = program("prog.py", source);
+    codefuel()
+        .arg("run")
+        .arg(&path)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn prints_output_and_summary() {
+    let out = run_file("print('hello')", &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello\n");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("codefuel: completed (exit 0) | fuel "),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn exit_status_follows_the_verdict() {
+    assert_eq!(
+        run_file("import sys; sys.exit(3)", &[]).status.code(),
+        Some(1)
+    );
+    assert_eq!(run_file("1/0", &[]).status.code(), Some(3));
+    assert_eq!(
+        run_file("while True: pass", &["--fuel", "100000000"])
+            .status
+            .code(),
+        Some(4)
+    );
+    assert_eq!(
+        run_file("x = bytearray(300 * 1024 * 1024)", &["--memory", "128"])
+            .status
+            .code(),
+        Some(5)
+    );
+    assert_eq!(
+        run_file("while True: pass", &["--timeout", "0.2"])
+            .status
+            .code(),
+        Some(6)
+    );
+}
+
+#[test]
+fn json_output_is_one_object() {
+    let out = run_file("print('hi')\nraise ValueError('bad')", &["--json"]);
+    assert_eq!(out.status.code(), Some(3));
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(value["verdict"], "exception");
+    assert_eq!(value["type"], "ValueError");
+    assert_eq!(value["message"], "bad");
+    assert_eq!(value["stdout"], "hi\n");
+    assert!(value["fuel"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn stdin_file_is_the_programs_stdin() {
+    let (_dir, input) = program("in.txt", "3 4\n");
+    let out = run_file(
+        "a, b = map(int, input().split())\nprint(a * b)",
+        &["--stdin", input.to_str().unwrap()],
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "12\n");
+}
+
+#[test]
+fn missing_file_is_a_clear_error() {
+    let out = codefuel()
+        .args(["run", "/no/such/file.py"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot read /no/such/file.py"), "{stderr}");
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn bad_arguments_are_a_clear_error() {
+    let out = codefuel()
+        .args(["run", "x.py", "--fuel", "lots"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid value 'lots'"));
+    let out = run_file("pass", &["--timeout", "-1"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn two_processes_agree_exactly() {
+    let source = "import random, time\nprint({'b': 1, 'a': 2}, {'x', 'y', 'z'}, hash('x'))\n\
+                  print(random.random(), time.time())\n";
+    let runs: Vec<serde_json::Value> = (0..2)
+        .map(|_| serde_json::from_slice(&run_file(source, &["--json"]).stdout).unwrap())
+        .collect();
+    assert_eq!(runs[0]["stdout"], runs[1]["stdout"]);
+    assert_eq!(runs[0]["fuel"], runs[1]["fuel"]);
+    assert_eq!(runs[0]["verdict"], "completed");
+    // And the in-process library gives the same answer.
+    let sandbox = codefuel::runtime::Sandbox::new().unwrap();
+    let local = sandbox
+        .run(
+            codefuel::runtime::Program::new(source),
+            &codefuel::runtime::Limits::default(),
+        )
+        .unwrap();
+    assert_eq!(
+        runs[0]["stdout"],
+        String::from_utf8_lossy(&local.stdout).as_ref()
+    );
+    assert_eq!(runs[0]["fuel"], local.fuel);
+}

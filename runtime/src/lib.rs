@@ -1,0 +1,37 @@
+//! `codefuel-runtime`: run untrusted Python in a deterministic, fuel-metered sandbox.
+//!
+//! A Python interpreter (RustPython 0.6, compiled to wasm32-wasip1 and pre-initialized with
+//! wasmtime-wizer) runs under wasmtime with no host filesystem, network or environment, a
+//! memory cap, a wall-clock backstop and fuel metering. The same program and input give the
+//! same fuel, output and verdict on every run.
+//!
+//! ```no_run
+//! use codefuel_runtime::{Limits, Program, Sandbox};
+//! let sandbox = Sandbox::new()?;
+//! let outcome = sandbox.run(Program::new("print(2 ** 100)"), &Limits::default())?;
+//! assert!(outcome.verdict.is_success());
+//! println!("{} fuel", outcome.fuel);
+//! # anyhow::Ok(())
+//! ```
+//!
+//! Modules: [`sandbox`](Sandbox) (engine, runs, verdict classification), `limits`, `outcome`,
+//! `host` (WASI context and the `codefuel` imports), `clock` (virtual time), `pipe` (capped
+//! output capture), `snapshot` (wizer pre-initialization) and `cache` (compiled-guest cache).
+
+mod cache;
+mod clock;
+mod host;
+mod limits;
+mod outcome;
+mod pipe;
+mod sandbox;
+mod snapshot;
+
+pub use cache::default_cache_dir;
+pub use clock::VIRTUAL_EPOCH_SECS;
+pub use host::Record;
+pub use limits::{
+    DEFAULT_FUEL, DEFAULT_MEMORY_BYTES, DEFAULT_OUTPUT_BYTES, DEFAULT_TIMEOUT, Limits,
+};
+pub use outcome::{RunOutcome, Verdict};
+pub use sandbox::{GUEST_SHA256, GUEST_WASM, Program, Sandbox, SandboxConfig};

@@ -1,0 +1,117 @@
+//! What a run returns: the verdict, captured output, fuel and wall time.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::host::Record;
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    /// The program ran to its end (or called `sys.exit`) with this exit code.
+    Completed {
+        /// Process-style exit code: 0 on success, the `sys.exit` argument otherwise.
+        exit_code: i32,
+    },
+    /// An uncaught Python exception ended the program.
+    Exception {
+        /// The exception's class name, e.g. `ZeroDivisionError`.
+        #[serde(rename = "type")]
+        type_name: String,
+        /// `str()` of the exception.
+        message: String,
+        /// The traceback as Python would print it.
+        traceback: String,
+    },
+    /// The fuel budget ran out (the deterministic time limit).
+    FuelExhausted,
+    /// The guest tried to grow its memory past the memory limit.
+    MemoryLimit,
+    /// The wall-clock backstop interrupted the run.
+    Timeout,
+    /// The guest exhausted its call stack.
+    StackOverflow,
+    /// The guest trapped or aborted for another reason.
+    Crash {
+        /// What the trap or the guest said.
+        message: String,
+    },
+}
+
+impl Verdict {
+    /// Short stable name of the verdict, as used in summaries and JSON.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Verdict::Completed { .. } => "completed",
+            Verdict::Exception { .. } => "exception",
+            Verdict::FuelExhausted => "fuel_exhausted",
+            Verdict::MemoryLimit => "memory_limit",
+            Verdict::Timeout => "timeout",
+            Verdict::StackOverflow => "stack_overflow",
+            Verdict::Crash { .. } => "crash",
+        }
+    }
+
+    /// True when the program completed with exit code 0.
+    pub fn is_success(&self) -> bool {
+        matches!(self, Verdict::Completed { exit_code: 0 })
+    }
+}
+
+/// Everything a run produced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunOutcome {
+    /// How the run ended.
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    /// With [`Verdict::FuelExhausted`]: the tag of the `deadline_begin` whose own budget ran
+    /// out (rather than the run's). `None` when the run's budget was what ran out.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub deadline_exceeded: Option<u64>,
+    /// Records the program sent with `_codefuel.emit`, in order.
+    #[serde(skip)]
+    pub records: Vec<Record>,
+    /// Captured stdout (at most the limit's `stdout_bytes`).
+    #[serde(with = "lossy_string")]
+    pub stdout: Vec<u8>,
+    /// Captured stderr (at most the limit's `stderr_bytes`).
+    #[serde(with = "lossy_string")]
+    pub stderr: Vec<u8>,
+    /// True when stdout went past its cap and was cut.
+    pub stdout_truncated: bool,
+    /// True when stderr went past its cap and was cut.
+    pub stderr_truncated: bool,
+    /// Fuel consumed by the whole run, sandbox start-up included. Deterministic.
+    pub fuel: u64,
+    /// Wall time of the run on this machine. Not deterministic.
+    #[serde(with = "duration_secs")]
+    pub wall: Duration,
+}
+
+mod lossy_string {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&String::from_utf8_lossy(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        Ok(String::deserialize(d)?.into_bytes())
+    }
+}
+
+mod duration_secs {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_secs_f64(f64::deserialize(d)?))
+    }
+}

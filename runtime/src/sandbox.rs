@@ -1,0 +1,335 @@
+//! The sandbox: one engine and one compiled guest, many isolated runs.
+//!
+//! A [`Sandbox`] is built once per process (loading the compiled guest from the disk cache)
+//! and is `Send + Sync`: threads share it and call [`Sandbox::run`] concurrently. Every run
+//! gets a fresh instance of the pre-initialized guest, its own fuel, memory cap, virtual
+//! clock and captured output, and ends in a [`Verdict`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use wasmtime::{Config, Engine, EngineWeak, InstancePre, Store, Trap};
+
+use crate::cache;
+use crate::host::{self, HostSetup, HostState};
+use crate::limits::Limits;
+use crate::outcome::{RunOutcome, Verdict};
+use crate::snapshot;
+
+/// The raw guest module (RustPython for wasm32-wasip1), embedded at build time.
+pub const GUEST_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/guest.wasm"));
+/// SHA-256 of [`GUEST_WASM`], part of every cache key.
+pub const GUEST_SHA256: &str = env!("CODEFUEL_GUEST_SHA256");
+
+/// Largest wasm call stack a run may use. Python's recursion limit (1000) is reached well
+/// before it, so unbounded recursion ends in `RecursionError`.
+const MAX_WASM_STACK: usize = 64 << 20;
+/// Native stack of the thread each run executes on: the wasm stack plus host headroom.
+const RUN_THREAD_STACK: usize = MAX_WASM_STACK + (16 << 20);
+/// Granularity of the wall-clock backstop.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// How a [`Sandbox`] is built.
+#[derive(Clone, Debug)]
+pub struct SandboxConfig {
+    /// Count fuel (the default). Off only to measure metering overhead.
+    pub metering: bool,
+    /// Directory of the compiled-guest cache; `None` uses [`cache::default_cache_dir`].
+    pub cache_dir: Option<PathBuf>,
+    /// Print a one-line notice on stderr while the guest is compiled for this machine.
+    pub announce_compile: bool,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            metering: true,
+            cache_dir: None,
+            announce_compile: true,
+        }
+    }
+}
+
+/// A ready-to-run Python sandbox. Cheap to share across threads.
+pub struct Sandbox {
+    engine: Engine,
+    pre: InstancePre<HostState>,
+    metering: bool,
+    _ticker: Arc<EpochTicker>,
+}
+
+/// A Python program, its standard input and an optional binary payload.
+#[derive(Clone, Copy, Debug)]
+pub struct Program<'a> {
+    /// Python source, run as `__main__` from a file named `main.py`.
+    pub source: &'a str,
+    /// Bytes the program reads from `sys.stdin`.
+    pub stdin: &'a [u8],
+    /// Bytes the program reads with `_codefuel.payload()` (test drivers use it).
+    pub payload: &'a [u8],
+}
+
+impl<'a> Program<'a> {
+    /// A program with empty stdin and no payload.
+    pub fn new(source: &'a str) -> Self {
+        Program {
+            source,
+            stdin: &[],
+            payload: &[],
+        }
+    }
+
+    /// The same program with `payload` available through `_codefuel.payload()`.
+    pub fn with_payload(mut self, payload: &'a [u8]) -> Self {
+        self.payload = payload;
+        self
+    }
+
+    /// The same program reading `stdin` from standard input.
+    pub fn with_stdin(mut self, stdin: &'a [u8]) -> Self {
+        self.stdin = stdin;
+        self
+    }
+}
+
+impl Sandbox {
+    /// A sandbox with the default configuration (fuel metering on, default cache dir).
+    pub fn new() -> Result<Self> {
+        Self::with_config(&SandboxConfig::default())
+    }
+
+    /// A sandbox built as `config` says.
+    pub fn with_config(config: &SandboxConfig) -> Result<Self> {
+        let engine = Engine::new(&engine_config(config.metering))?;
+        let cache_dir = config
+            .cache_dir
+            .clone()
+            .unwrap_or_else(cache::default_cache_dir);
+        let name = cache::artifact_name(&engine, GUEST_SHA256);
+        let module = cache::load_or_build(&engine, &cache_dir, &name, || {
+            let started = Instant::now();
+            if config.announce_compile {
+                eprintln!(
+                    "codefuel: preparing the Python sandbox for this machine \
+                     (once per build, about 30 s; cached in {})",
+                    cache_dir.display()
+                );
+            }
+            let (wasm, init_stderr) = snapshot::snapshot(GUEST_WASM)?;
+            if !init_stderr.is_empty() {
+                eprintln!("codefuel: guest initialization said:\n{init_stderr}");
+            }
+            if config.announce_compile {
+                eprintln!(
+                    "codefuel: snapshot ready in {:.1} s, compiling it",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            Ok(wasm)
+        })?;
+        let linker = host::linker(&engine)?;
+        let pre = linker
+            .instantiate_pre(&module)
+            .map_err(anyhow::Error::from)
+            .context("linking the guest")?;
+        let ticker = EpochTicker::start(&engine);
+        Ok(Sandbox {
+            engine,
+            pre,
+            metering: config.metering,
+            _ticker: ticker,
+        })
+    }
+
+    /// Whether runs count fuel.
+    pub fn metering(&self) -> bool {
+        self.metering
+    }
+
+    /// Runs `program` in a fresh sandbox under `limits`.
+    ///
+    /// The `Err` case is reserved for host-side failures (for example, a thread could not be
+    /// spawned); everything the program does, including crashing, is a [`Verdict`].
+    pub fn run(&self, program: Program<'_>, limits: &Limits) -> Result<RunOutcome> {
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("codefuel-run".into())
+                .stack_size(RUN_THREAD_STACK)
+                .spawn_scoped(scope, || self.run_here(program, limits))
+                .context("spawning the sandbox thread")?
+                .join()
+                .map_err(|_| anyhow::anyhow!("the sandbox thread panicked"))?
+        })
+    }
+
+    fn run_here(&self, program: Program<'_>, limits: &Limits) -> Result<RunOutcome> {
+        let started = Instant::now();
+        let fuel_budget = if self.metering { limits.fuel } else { 0 };
+        let mut store = Store::new(
+            &self.engine,
+            HostState::new(HostSetup {
+                job: program.source.as_bytes().to_vec(),
+                payload: program.payload,
+                stdin: program.stdin,
+                memory_bytes: limits.memory_bytes,
+                stdout_bytes: limits.stdout_bytes,
+                stderr_bytes: limits.stderr_bytes,
+                fuel_budget,
+            }),
+        );
+        store.limiter(|state| &mut state.limiter);
+        if self.metering {
+            store.set_fuel(limits.fuel)?;
+        }
+        let ticks = limits.timeout.as_nanos().div_ceil(EPOCH_TICK.as_nanos()) as u64;
+        store.set_epoch_deadline(ticks.max(1));
+        store.epoch_deadline_trap();
+
+        let result = self.pre.instantiate(&mut store).and_then(|instance| {
+            instance
+                .get_typed_func::<(), ()>(&mut store, "_start")?
+                .call(&mut store, ())
+        });
+
+        let fuel = match store.get_fuel() {
+            Ok(left) if self.metering => store.data().consumed(left),
+            _ => 0,
+        };
+        let state = store.data_mut();
+        let (stdout, stdout_truncated) = state.stdout.take();
+        let (stderr, stderr_truncated) = state.stderr.take();
+        let verdict = classify(result, state.report.as_deref(), state.limiter.hit, &stderr);
+        // A deadline with fuel set aside is still open: its own budget is what ran out.
+        let deadline_exceeded = match (&verdict, &state.deadline) {
+            (Verdict::FuelExhausted, Some(deadline)) if deadline.reserve > 0 => Some(deadline.tag),
+            _ => None,
+        };
+        Ok(RunOutcome {
+            verdict,
+            deadline_exceeded,
+            records: std::mem::take(&mut state.records),
+            stdout,
+            stderr,
+            stdout_truncated,
+            stderr_truncated,
+            fuel,
+            wall: started.elapsed(),
+        })
+    }
+}
+
+fn engine_config(metering: bool) -> Config {
+    let mut config = Config::new();
+    config.consume_fuel(metering);
+    config.epoch_interruption(true);
+    config.max_wasm_stack(MAX_WASM_STACK);
+    // wasmtime-wasi enables async support, whose stacks must hold the wasm stack.
+    config.async_stack_size(MAX_WASM_STACK + (1 << 20));
+    // Backtraces of a 64 MiB stack overflow are expensive and never shown.
+    config.wasm_backtrace_max_frames(None);
+    config
+}
+
+/// The JSON line the guest reports at the end of a run.
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum GuestReport {
+    Exited {
+        code: u32,
+    },
+    Exception {
+        #[serde(rename = "type")]
+        type_name: String,
+        message: String,
+        traceback: String,
+    },
+}
+
+/// Turns the result of `_start` and what the guest reported into a verdict.
+fn classify(
+    result: wasmtime::Result<()>,
+    report: Option<&[u8]>,
+    memory_limit_hit: bool,
+    stderr: &[u8],
+) -> Verdict {
+    match result {
+        Ok(()) => match report.map(serde_json::from_slice::<GuestReport>) {
+            Some(Ok(GuestReport::Exited { code })) => Verdict::Completed {
+                exit_code: code as i32,
+            },
+            Some(Ok(GuestReport::Exception {
+                type_name,
+                message,
+                traceback,
+            })) => {
+                if type_name == "MemoryError" && memory_limit_hit {
+                    Verdict::MemoryLimit
+                } else {
+                    Verdict::Exception {
+                        type_name,
+                        message,
+                        traceback,
+                    }
+                }
+            }
+            Some(Err(e)) => Verdict::Crash {
+                message: format!("unreadable guest report: {e}"),
+            },
+            None => Verdict::Crash {
+                message: "the guest ended without reporting".into(),
+            },
+        },
+        Err(error) => {
+            if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
+                return Verdict::Completed { exit_code: exit.0 };
+            }
+            match error.downcast_ref::<Trap>() {
+                Some(Trap::OutOfFuel) => Verdict::FuelExhausted,
+                Some(Trap::Interrupt) => Verdict::Timeout,
+                Some(Trap::StackOverflow) => Verdict::StackOverflow,
+                _ if memory_limit_hit => Verdict::MemoryLimit,
+                _ => Verdict::Crash {
+                    message: crash_message(&error, stderr),
+                },
+            }
+        }
+    }
+}
+
+/// The trap, plus the guest's last stderr line (a Rust panic message, typically).
+fn crash_message(error: &wasmtime::Error, stderr: &[u8]) -> String {
+    let trap = match error.downcast_ref::<Trap>() {
+        Some(trap) => trap.to_string(),
+        None => format!("{error:#}"),
+    };
+    let stderr = String::from_utf8_lossy(stderr);
+    match stderr.lines().rev().find(|line| !line.trim().is_empty()) {
+        Some(last) => format!("{trap} (guest stderr: {})", last.trim()),
+        None => trap,
+    }
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] while the engine lives.
+struct EpochTicker;
+
+impl EpochTicker {
+    fn start(engine: &Engine) -> Arc<EpochTicker> {
+        let weak: EngineWeak = engine.weak();
+        std::thread::Builder::new()
+            .name("codefuel-epoch".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(EPOCH_TICK);
+                    match weak.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })
+            .expect("spawning the epoch ticker thread");
+        Arc::new(EpochTicker)
+    }
+}

@@ -1,0 +1,6 @@
+//! Integration tests of the sandbox: one binary, one module per concern.
+
+mod determinism;
+mod isolation;
+mod limits;
+mod python;

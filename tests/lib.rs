@@ -1,0 +1,33 @@
+//! Shared helpers for the integration tests: one sandbox per test process.
+
+use std::sync::OnceLock;
+
+use codefuel_runtime::{Limits, Program, RunOutcome, Sandbox};
+
+/// The process-wide sandbox (compiled once, or loaded from the disk cache).
+pub fn sandbox() -> &'static Sandbox {
+    static SANDBOX: OnceLock<Sandbox> = OnceLock::new();
+    SANDBOX.get_or_init(|| Sandbox::new().expect("building the sandbox"))
+}
+
+/// Runs `source` under `limits`.
+pub fn run_with(source: &str, limits: &Limits) -> RunOutcome {
+    sandbox()
+        .run(Program::new(source), limits)
+        .expect("host-side failure")
+}
+
+/// Runs `source` under the default limits.
+pub fn run(source: &str) -> RunOutcome {
+    run_with(source, &Limits::default())
+}
+
+/// The captured stdout as text.
+pub fn stdout(outcome: &RunOutcome) -> String {
+    String::from_utf8_lossy(&outcome.stdout).into_owned()
+}
+
+/// Limits with a small fuel budget, for tests that are meant to run out of it.
+pub fn small_fuel() -> Limits {
+    Limits::default().with_fuel(2_000_000_000)
+}
