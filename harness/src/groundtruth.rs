@@ -7,26 +7,47 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use codefuel_runtime::{Limits, Program, Sandbox};
+use codefuel_runtime::{Limits, Program, Sandbox, Table};
 use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
 
 use crate::dataset::{Dataset, Problem};
 use crate::driver::{self, DRIVER_PROGRAM, Records};
 use crate::parallel;
 
+/// Per-input byte strings (marshalled by the guest), served to runs as a [`Table`].
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Items(pub Vec<ByteBuf>);
+
+impl Table for Items {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn item(&self, index: usize) -> Option<&[u8]> {
+        self.0.get(index).map(|b| b.as_slice())
+    }
+}
+
 /// Expected results of one split (base or plus) of one task.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SplitTruth {
-    /// The inputs after evalplus's deserialization, marshalled by the guest.
-    #[serde(with = "serde_bytes")]
-    pub inputs: Vec<u8>,
-    /// The canonical outputs, a marshalled list.
-    #[serde(with = "serde_bytes")]
-    pub expected: Vec<u8>,
+    /// Each input after evalplus's deserialization, marshalled by the guest.
+    pub inputs: Arc<Items>,
+    /// Each canonical output, marshalled by the guest.
+    pub expected: Arc<Items>,
     /// Fuel the canonical solution used on each input.
     pub fuel: Vec<u64>,
+}
+
+impl SplitTruth {
+    /// The tables a check run reads: inputs (table 0) and expected outputs (table 1).
+    pub fn tables(&self) -> [Arc<dyn Table>; 2] {
+        [self.inputs.clone(), self.expected.clone()]
+    }
 }
 
 /// Expected results of one task.
@@ -83,37 +104,59 @@ fn ground_truth_limits() -> Limits {
         .with_timeout(std::time::Duration::from_secs(1800))
 }
 
-/// The cache file for this dataset content and guest build.
+/// The cache directory for this dataset content and guest build: one file per task.
 pub fn cache_path(dataset: &Dataset, cache_dir: &Path) -> PathBuf {
     cache_dir.join("groundtruth").join(format!(
-        "{}-{}-{}.bin",
+        "{}-{}-{}",
         dataset.kind,
         &dataset.content_sha256[..16],
         &codefuel_runtime::GUEST_SHA256[..16]
     ))
 }
 
-/// Loads the cached ground truth, or computes (and caches) it.
+fn task_file(dir: &Path, task_id: &str) -> PathBuf {
+    dir.join(format!("{}.bin", task_id.replace('/', "_")))
+}
+
+/// Loads the cached ground truth of `task_ids` (computing and caching what is missing).
+///
+/// Every task of the dataset is computed on a cache miss, so that later evaluations of other
+/// samples find them; only the requested tasks are loaded into memory.
 pub fn load_or_compute(
     dataset: &Dataset,
+    task_ids: &[&str],
     sandbox: &Sandbox,
     cache_dir: &Path,
     jobs: usize,
 ) -> Result<GroundTruth> {
-    let path = cache_path(dataset, cache_dir);
-    if let Ok(bytes) = std::fs::read(&path)
-        && let Ok(truth) = bincode::deserialize::<GroundTruth>(&bytes)
-        && truth.tasks.len() == dataset.problems.len()
-    {
-        return Ok(truth);
+    let dir = cache_path(dataset, cache_dir);
+    let all_cached = dataset
+        .problems
+        .iter()
+        .all(|p| task_file(&dir, &p.task_id).exists());
+    if !all_cached {
+        let truth = compute(dataset, sandbox, jobs)?;
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("creating the ground-truth cache {}", dir.display()))?;
+        for (task_id, task) in &truth.tasks {
+            let path = task_file(&dir, task_id);
+            let tmp = dir.join(format!(
+                ".{}.{}.tmp",
+                task_id.replace('/', "_"),
+                std::process::id()
+            ));
+            std::fs::write(&tmp, bincode::serialize(task)?)?;
+            std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+        }
     }
-    let truth = compute(dataset, sandbox, jobs)?;
-    let dir = path.parent().unwrap();
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".gt.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bincode::serialize(&truth)?)?;
-    std::fs::rename(&tmp, &path)
-        .with_context(|| format!("writing the ground-truth cache {}", path.display()))?;
+    let mut truth = GroundTruth::default();
+    for task_id in task_ids {
+        let path = task_file(&dir, task_id);
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let task: TaskTruth = bincode::deserialize(&bytes)
+            .with_context(|| format!("{} is damaged; delete it to recompute", path.display()))?;
+        truth.tasks.insert((*task_id).to_owned(), task);
+    }
     Ok(truth)
 }
 
@@ -193,15 +236,18 @@ fn run_split(
             String::from_utf8_lossy(&outcome.stderr)
         );
     }
+    let items = |kind: &str| Items(records.all(kind).map(ByteBuf::from).collect());
+    let (inputs, expected) = (items("input"), items("output"));
+    let fuel: Vec<u64> = records.json("fuel")?;
+    if inputs.0.len() != fuel.len() || expected.0.len() != fuel.len() {
+        bail!(
+            "{} split: the driver reported incomplete results",
+            split.name()
+        );
+    }
     Ok(SplitTruth {
-        inputs: records
-            .first("inputs")
-            .context("no inputs record")?
-            .to_vec(),
-        expected: records
-            .first("expected")
-            .context("no expected record")?
-            .to_vec(),
-        fuel: records.json("fuel")?,
+        inputs: Arc::new(inputs),
+        expected: Arc::new(expected),
+        fuel,
     })
 }

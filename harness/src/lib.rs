@@ -1,8 +1,14 @@
 //! `codefuel`: deterministic, sandboxed evaluation of model-written Python.
 //!
 //! Where things live:
-//! - [`commands`]: one module per CLI subcommand (`run`, ...); the binary in `main.rs` only
-//!   parses flags and dispatches here.
+//! - [`commands`]: one module per CLI subcommand (`run`, `evaluate`); the binary in `main.rs`
+//!   only parses flags and dispatches here.
+//! - Evaluation, in data-flow order: [`dataset`] (HumanEval+/MBPP+ problems) and [`samples`]
+//!   (model outputs) → [`groundtruth`] (canonical outputs and fuel, cached) → [`evaluate`]
+//!   (sandbox runs through the in-guest [`driver`]) → [`report`] (results JSON, pass@k).
+//! - [`evalplus`]: the host half of the evalplus 0.3.1 compatibility rules (fuel limits,
+//!   statuses); the guest half is `guests/python/driver/codefuel_driver.py`.
+//! - Helpers: [`jsonl`] (Python-flavoured JSON), [`parallel`] (worker threads + progress).
 //! - The sandbox itself is the `codefuel-runtime` crate, re-exported as [`runtime`].
 //!
 //! Data flows one way: programs → sandbox runs → verdicts + fuel → reports.
@@ -11,9 +17,11 @@ pub mod commands;
 pub mod dataset;
 pub mod driver;
 pub mod evalplus;
+pub mod evaluate;
 pub mod groundtruth;
 pub mod jsonl;
 pub mod parallel;
+pub mod report;
 pub mod samples;
 
 pub use codefuel_runtime as runtime;

@@ -5,8 +5,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use codefuel::commands::evaluate::{self, EvaluateArgs};
 use codefuel::commands::run::{self, RunArgs, exit_status};
-use codefuel::runtime::DEFAULT_FUEL;
+use codefuel::dataset::DatasetKind;
+use codefuel::evalplus::{DEFAULT_GT_FUEL_FACTOR, DEFAULT_MIN_FUEL, FuelPolicy};
+use codefuel::parallel::default_jobs;
+use codefuel::runtime::{DEFAULT_FUEL, default_cache_dir};
 
 #[derive(Parser)]
 #[command(
@@ -49,6 +53,56 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Evaluate samples on HumanEval+ or MBPP+ with evalplus 0.3.1's verdicts, plus fuel.
+    #[command(
+        long_about = "Evaluate samples on HumanEval+ (v0.1.10) or MBPP+ (v0.2.0).\n\n\
+        Verdicts (pass/fail/timeout per base and plus split) follow evalplus 0.3.1; its \
+        wall-clock time limits become fuel limits, so every run gives the same verdicts. \
+        Results go to an evalplus-compatible JSON file next to the samples (or --output), \
+        with fuel per sample and failure reasons added.\n\n\
+        The dataset is read from --dataset-file, else HUMANEVAL_OVERRIDE_PATH / \
+        MBPP_OVERRIDE_PATH, else the cache, else downloaded from the evalplus release."
+    )]
+    Evaluate {
+        /// The benchmark.
+        #[arg(long, value_enum, default_value_t = DatasetKind::Humaneval)]
+        dataset: DatasetKind,
+        /// Samples: a .jsonl of {"task_id", "solution"|"completion"} or a directory TASK_ID/N.py.
+        #[arg(long, value_name = "PATH")]
+        samples: PathBuf,
+        /// A local copy of the problem set (.jsonl or .jsonl.gz) instead of the download.
+        #[arg(long, value_name = "FILE")]
+        dataset_file: Option<PathBuf>,
+        /// Where to write the results JSON [default: SAMPLES_eval_results.json, as evalplus].
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Run the base inputs only.
+        #[arg(long)]
+        base_only: bool,
+        /// Run every input instead of stopping at the first failure; record each input's
+        /// result and fuel in the output.
+        #[arg(long)]
+        test_details: bool,
+        /// Worker threads [default: all cores].
+        #[arg(long, short = 'j', value_name = "N")]
+        jobs: Option<usize>,
+        /// Smallest per-input fuel limit (evalplus's 1 s minimum time limit).
+        #[arg(long, value_name = "N", default_value_t = DEFAULT_MIN_FUEL)]
+        min_fuel: u64,
+        /// Per-input fuel limit as a multiple of the canonical solution's fuel.
+        #[arg(long, value_name = "F", default_value_t = DEFAULT_GT_FUEL_FACTOR)]
+        gt_fuel_factor: f64,
+        /// Memory cap of each run, in MiB.
+        #[arg(long, value_name = "MB", default_value_t = 4096)]
+        memory: u64,
+        /// Cache directory for the compiled guest, datasets and expected outputs
+        /// [default: $CODEFUEL_CACHE_DIR or ~/.cache/codefuel].
+        #[arg(long, value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
+        /// No progress bars; print the summary only.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -68,6 +122,35 @@ fn main() -> ExitCode {
             memory_mib: memory,
             timeout_secs: timeout,
             json,
+        }),
+        Command::Evaluate {
+            dataset,
+            samples,
+            dataset_file,
+            output,
+            base_only,
+            test_details,
+            jobs,
+            min_fuel,
+            gt_fuel_factor,
+            memory,
+            cache_dir,
+            quiet,
+        } => evaluate::execute(&EvaluateArgs {
+            dataset,
+            samples,
+            dataset_file,
+            output,
+            base_only,
+            test_details,
+            jobs: jobs.unwrap_or_else(default_jobs).max(1),
+            policy: FuelPolicy {
+                min_fuel,
+                gt_factor: gt_fuel_factor,
+            },
+            memory_mib: memory.min(4096),
+            cache_dir: cache_dir.unwrap_or_else(default_cache_dir),
+            quiet,
         }),
     };
     match result {

@@ -2,7 +2,8 @@
 //!
 //! The guest gets WASI preview 1 with no preopened directories, no environment, no sockets,
 //! seeded randomness and virtual clocks, plus the `codefuel` module: `input_len`/`input_read`
-//! (the source), `payload_len`/`payload_read` (binary data for drivers), `report` (the
+//! (the source), `payload_len`/`payload_read` and `table_item_len`/`table_item_read` (binary
+//! data for drivers), `report` (the
 //! outcome), `emit` (records for the host), `fuel_consumed`, `deadline_begin`/`deadline_end`
 //! (fuel measured, and optionally limited, around a piece of work) and `sleep`.
 
@@ -62,6 +63,31 @@ pub struct Record {
     pub data: Vec<u8>,
 }
 
+/// Indexed binary items a program can fetch one at a time with `_codefuel.table_item`.
+///
+/// Lets a driver read input `i` or expected output `i` without copying a whole (possibly
+/// hundreds of MB) list into the guest for every run.
+pub trait Table: Send + Sync {
+    /// Number of items.
+    fn len(&self) -> usize;
+    /// Item `index`, if it exists.
+    fn item(&self, index: usize) -> Option<&[u8]>;
+    /// True when there are no items.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Table for Vec<Vec<u8>> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+
+    fn item(&self, index: usize) -> Option<&[u8]> {
+        self.get(index).map(Vec::as_slice)
+    }
+}
+
 /// A fuel measurement in progress (`deadline_begin` .. `deadline_end`).
 pub(crate) struct Deadline {
     /// The program's label for it (an input index, typically).
@@ -78,6 +104,7 @@ pub(crate) struct HostState {
     pub(crate) limiter: MemoryLimiter,
     pub(crate) job: Vec<u8>,
     pub(crate) payload: Vec<u8>,
+    pub(crate) tables: Vec<std::sync::Arc<dyn Table>>,
     pub(crate) report: Option<Vec<u8>>,
     pub(crate) records: Vec<Record>,
     pub(crate) deadline: Option<Deadline>,
@@ -92,6 +119,7 @@ pub(crate) struct HostState {
 pub(crate) struct HostSetup<'a> {
     pub(crate) job: Vec<u8>,
     pub(crate) payload: &'a [u8],
+    pub(crate) tables: &'a [std::sync::Arc<dyn Table>],
     pub(crate) stdin: &'a [u8],
     pub(crate) memory_bytes: u64,
     pub(crate) stdout_bytes: usize,
@@ -130,6 +158,7 @@ impl HostState {
             },
             job: setup.job,
             payload: setup.payload.to_vec(),
+            tables: setup.tables.to_vec(),
             report: None,
             records: Vec::new(),
             deadline: None,
@@ -209,6 +238,31 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
         "payload_read",
         |mut caller: Caller<'_, HostState>, ptr: u32| {
             write_guest(&mut caller, ptr, |state| &state.payload)
+        },
+    )?;
+    linker.func_wrap(
+        "codefuel",
+        "table_item_len",
+        |caller: Caller<'_, HostState>, table: u32, index: u32| -> i64 {
+            caller
+                .data()
+                .tables
+                .get(table as usize)
+                .and_then(|t| t.item(index as usize))
+                .map_or(-1, |item| item.len() as i64)
+        },
+    )?;
+    linker.func_wrap(
+        "codefuel",
+        "table_item_read",
+        |mut caller: Caller<'_, HostState>, table: u32, index: u32, ptr: u32| {
+            write_guest(&mut caller, ptr, |state| {
+                state
+                    .tables
+                    .get(table as usize)
+                    .and_then(|t| t.item(index as usize))
+                    .unwrap_or(&[])
+            })
         },
     )?;
     linker.func_wrap(

@@ -29,7 +29,7 @@ mod snapshot;
 
 pub use cache::default_cache_dir;
 pub use clock::VIRTUAL_EPOCH_SECS;
-pub use host::Record;
+pub use host::{Record, Table};
 pub use limits::{
     DEFAULT_FUEL, DEFAULT_MEMORY_BYTES, DEFAULT_OUTPUT_BYTES, DEFAULT_TIMEOUT, Limits,
 };

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use wasmtime::{Config, Engine, EngineWeak, InstancePre, Store, Trap};
 
 use crate::cache;
-use crate::host::{self, HostSetup, HostState};
+use crate::host::{self, HostSetup, HostState, Table};
 use crate::limits::Limits;
 use crate::outcome::{RunOutcome, Verdict};
 use crate::snapshot;
@@ -62,7 +62,7 @@ pub struct Sandbox {
 }
 
 /// A Python program, its standard input and an optional binary payload.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct Program<'a> {
     /// Python source, run as `__main__` from a file named `main.py`.
     pub source: &'a str,
@@ -70,6 +70,19 @@ pub struct Program<'a> {
     pub stdin: &'a [u8],
     /// Bytes the program reads with `_codefuel.payload()` (test drivers use it).
     pub payload: &'a [u8],
+    /// Tables the program reads item by item with `_codefuel.table_item(table, index)`.
+    pub tables: &'a [Arc<dyn Table>],
+}
+
+impl std::fmt::Debug for Program<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Program")
+            .field("source", &self.source)
+            .field("stdin_bytes", &self.stdin.len())
+            .field("payload_bytes", &self.payload.len())
+            .field("tables", &self.tables.len())
+            .finish()
+    }
 }
 
 impl<'a> Program<'a> {
@@ -79,7 +92,14 @@ impl<'a> Program<'a> {
             source,
             stdin: &[],
             payload: &[],
+            tables: &[],
         }
+    }
+
+    /// The same program with `tables` available through `_codefuel.table_item`.
+    pub fn with_tables(mut self, tables: &'a [Arc<dyn Table>]) -> Self {
+        self.tables = tables;
+        self
     }
 
     /// The same program with `payload` available through `_codefuel.payload()`.
@@ -173,6 +193,7 @@ impl Sandbox {
             HostState::new(HostSetup {
                 job: program.source.as_bytes().to_vec(),
                 payload: program.payload,
+                tables: program.tables,
                 stdin: program.stdin,
                 memory_bytes: limits.memory_bytes,
                 stdout_bytes: limits.stdout_bytes,

@@ -35,6 +35,7 @@ pub(crate) fn snapshot(raw_guest: &[u8]) -> Result<(Vec<u8>, String)> {
         HostState::new(HostSetup {
             job: Vec::new(),
             payload: &[],
+            tables: &[],
             stdin: &[],
             memory_bytes: u64::MAX,
             stdout_bytes: 1 << 20,

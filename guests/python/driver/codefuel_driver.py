@@ -6,7 +6,8 @@ Loaded into the guest snapshot as the module `codefuel_driver`. A run's program 
     payload = u32 little-endian header length | JSON header | blobs
 
 The header names the mode ("ground_truth" or "check") and its parameters; blobs are slices of
-the payload given as [offset, length] pairs relative to the end of the header. Results go back
+the payload given as [offset, length] pairs relative to the end of the header. Large per-input
+data (inputs, expected outputs) comes from the run's tables, one item at a time. Results go back
 through `_codefuel.emit(kind, bytes)`, one record at a time, so the host keeps everything up to
 a trap. Per-input fuel is measured (and, in "check", limited) by the host around each call with
 `_codefuel.deadline_begin(index, fuel)` / `_codefuel.deadline_end()`.
@@ -229,7 +230,9 @@ def swallow_io():
 def reliability_guard():
     """eval/utils.py reliability_guard: the functions evalplus disables before running code.
 
-    The memory cap is the sandbox's; faulthandler does not exist here.
+    The memory cap is the sandbox's; faulthandler does not exist here. Only functions this
+    platform has are replaced: evalplus runs on Linux, where all of them exist, and creating
+    `os.fork` here would make `asyncio` (imported by `doctest`) believe it can fork.
     """
     import os
 
@@ -240,7 +243,8 @@ def reliability_guard():
                  "setuid", "fork", "forkpty", "killpg", "rename", "renames", "truncate",
                  "replace", "unlink", "fchmod", "fchown", "chmod", "chown", "chroot", "fchdir",
                  "lchflags", "lchmod", "lchown", "getcwd", "chdir"]:
-        setattr(os, name, None)
+        if hasattr(os, name):
+            setattr(os, name, None)
     builtins.open = None
     try:
         import shutil
@@ -291,13 +295,14 @@ def _emit_json(kind, value):
 def ground_truth(header, blob):
     """evalplus gen/util trusted_exec: run the canonical solution on every input.
 
-    Emits "inputs" (the deserialized inputs), "expected" (the list of outputs), both
-    marshalled, and "fuel" (JSON list: the fuel of each call).
+    Emits, per input, "input" (the deserialized input) and "output" (its output), both
+    marshalled, then "fuel" (JSON list: the fuel of each call).
     """
     inputs = json.loads(blob("inputs_json").decode())
     if header["dataset"] == "mbpp":
         inputs = mbpp_deserialize_inputs(header["task_id"], inputs)
-    _codefuel.emit("inputs", _dumps(inputs))
+    for inp in inputs:
+        _codefuel.emit("input", _dumps(inp))
     exec_globals = {}
     exec(header["code"], exec_globals)
     fn = exec_globals[header["entry_point"]]
@@ -305,7 +310,6 @@ def ground_truth(header, blob):
     output_not_none = (
         header["dataset"] == "mbpp" and header["entry_point"] in MBPP_OUTPUT_NOT_NONE_TASKS
     )
-    outputs = []
     fuels = []
     for index, inp in enumerate(inputs):
         inp = copy.deepcopy(inp)
@@ -314,16 +318,16 @@ def ground_truth(header, blob):
         fuels.append(_codefuel.deadline_end())
         if output_not_none:
             out = out is not None
-        outputs.append(out)
-    _codefuel.emit("expected", _dumps(outputs))
+        _codefuel.emit("output", _dumps(out))
     _emit_json("fuel", fuels)
 
 
 def check(header, blob):
     """evalplus eval unsafe_execute: run a sample on one split's inputs and judge each.
 
-    Records: "exec_error" (JSON: the exception type; the code did not load) or "loaded", then
-    per judged input "result" = JSON [index, passed, fuel, reason or null].
+    Reads input i from table 0 and its expected output from table 1 (marshalled). Records:
+    "exec_error" (JSON: the exception type; the code did not load) or "loaded", then per judged
+    input "result" = b"<index> <passed 0|1> <fuel> <reason or empty>".
     """
     dataset = header["dataset"]
     entry_point = header["entry_point"]
@@ -331,8 +335,7 @@ def check(header, blob):
     fast_check = header["fast_check"]
     limits = header["limits"]
     start = header["start"]
-    inputs = _loads(blob("inputs"))
-    expected = _loads(blob("expected"))
+    table_item = _codefuel.table_item
 
     reliability_guard()
     exec_globals = {}
@@ -345,8 +348,9 @@ def check(header, blob):
         return
     _codefuel.emit("loaded", b"")
 
-    for i in range(start, len(inputs)):
-        inp = inputs[i]
+    for i in range(start, len(limits)):
+        # Inputs (table 0) and expected outputs (table 1) are fetched one at a time.
+        inp = _loads(table_item(0, i))
         fuel = 0
         reason = None
         try:
@@ -356,7 +360,7 @@ def check(header, blob):
                 out = fn(*inp)
             finally:
                 fuel = _codefuel.deadline_end()
-            exp = expected[i]
+            exp = _loads(table_item(1, i))
             exact_match = out == exp
             exact_match, decided = special_oracle(
                 dataset, entry_point, inp, out, exp, exact_match, atol
@@ -376,7 +380,7 @@ def check(header, blob):
             reason = "wrong_answer"
         except BaseException as e:
             reason = "exception:" + type(e).__name__
-        _emit_json("result", [i, reason is None, fuel, reason])
+        _codefuel.emit("result", b"%d %d %d %s" % (i, reason is None, fuel, (reason or "").encode()))
         if reason is not None and fast_check:
             return
 

@@ -36,6 +36,10 @@ mod host {
         pub fn payload_len() -> u32;
         /// Copies the payload into guest memory at `ptr`.
         pub fn payload_read(ptr: *mut u8);
+        /// Length of item `index` of table `table`, or -1 when there is no such item.
+        pub fn table_item_len(table: u32, index: u32) -> i64;
+        /// Copies item `index` of table `table` into guest memory at `ptr`.
+        pub fn table_item_read(table: u32, index: u32, ptr: *mut u8);
         /// Hands the host one record: a kind (UTF-8) and its data.
         pub fn emit(kind_ptr: *const u8, kind_len: u32, data_ptr: *const u8, data_len: u32);
         /// Starts measuring fuel for `tag`; a non-zero `budget` also limits it.
@@ -109,6 +113,23 @@ mod _codefuel {
             buf
         };
         vm.ctx.new_bytes(buf)
+    }
+
+    /// Item `index` of the run's table `table` (bytes).
+    #[pyfunction]
+    fn table_item(
+        table: u32,
+        index: u32,
+        vm: &rustpython_vm::VirtualMachine,
+    ) -> rustpython_vm::PyResult<rustpython_vm::builtins::PyBytesRef> {
+        // SAFETY: the host writes exactly `table_item_len` bytes at the pointer we give it.
+        let len = unsafe { super::host::table_item_len(table, index) };
+        if len < 0 {
+            return Err(vm.new_index_error(format!("no item {index} in table {table}")));
+        }
+        let mut buf = vec![0u8; len as usize];
+        unsafe { super::host::table_item_read(table, index, buf.as_mut_ptr()) };
+        Ok(vm.ctx.new_bytes(buf))
     }
 
     /// Sends one record (`kind`, `data`) to the host.

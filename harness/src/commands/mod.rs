@@ -1,3 +1,4 @@
 //! The CLI subcommands, one module each.
 
+pub mod evaluate;
 pub mod run;
