@@ -29,7 +29,13 @@ fn main() {
 }
 
 fn build_guest(guest_dir: &Path) -> PathBuf {
-    for entry in ["src", "Cargo.toml", "Cargo.lock", ".cargo/config.toml"] {
+    for entry in [
+        "src",
+        "driver",
+        "Cargo.toml",
+        "Cargo.lock",
+        ".cargo/config.toml",
+    ] {
         println!("cargo:rerun-if-changed={}", guest_dir.join(entry).display());
     }
     // The guest's own target dir: shared by host debug/release builds and by a manual

@@ -36,6 +36,8 @@ def main():
     parser.add_argument("--limit", type=int, default=0, help="only the first N samples of each file")
     parser.add_argument("--min-agreement", type=float, default=0.995)
     parser.add_argument("--jobs", type=int, default=0)
+    parser.add_argument("--keep", default="", help="keep the results JSON files in this directory")
+    parser.add_argument("--extra", default="", help="extra arguments for codefuel evaluate")
     args = parser.parse_args()
 
     total = agree = 0
@@ -58,11 +60,15 @@ def main():
                     for s in samples:
                         f.write(json.dumps({"task_id": s["task_id"], "solution": s["solution"]}) + "\n")
                 out = local + ".results.json"
+                if args.keep:
+                    os.makedirs(args.keep, exist_ok=True)
+                    out = os.path.join(args.keep, f"{dataset}-{name}.results.json")
                 cmd = [args.codefuel, "evaluate", "--quiet", "--dataset", dataset,
                        "--dataset-file", os.path.join(args.datasets, DATASET_FILES[dataset]),
                        "--samples", local, "--output", out]
                 if args.jobs:
                     cmd += ["--jobs", str(args.jobs)]
+                cmd += args.extra.split()
                 t0 = time.time()
                 subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
                 wall = time.time() - t0

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Dataset, Problem};
 use crate::driver::{self, DRIVER_PROGRAM, Records};
-use crate::evalplus::{FuelPolicy, Status};
+use crate::evalplus::{EXEC_BUDGET, FuelPolicy, Status};
 use crate::groundtruth::{GroundTruth, Split, SplitTruth};
 use crate::parallel;
 use crate::samples::Sample;
@@ -33,6 +33,20 @@ pub struct EvalOptions {
     pub progress: bool,
     /// Print each split's wall time and fuel to stderr (`CODEFUEL_PROFILE=1`).
     pub profile: bool,
+    /// The order in which a split's inputs are judged.
+    pub input_order: InputOrder,
+}
+
+/// The order in which a split's inputs are judged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InputOrder {
+    /// The dataset's order, as evalplus.
+    Evalplus,
+    /// Cheapest first (by the canonical solution's fuel): a failing sample usually fails on
+    /// a cheap input, so fast check stops sooner. Verdicts differ from evalplus only when
+    /// inputs share state or evalplus's whole-split budget runs out first.
+    CheapestFirst,
 }
 
 /// Why an input (or the whole split) failed.
@@ -103,6 +117,12 @@ pub struct InputResult {
     pub passed: bool,
     /// Fuel of the call (its limit, when it went over).
     pub fuel: u64,
+    /// Fuel the canonical solution used on this input.
+    #[serde(default)]
+    pub gt_fuel: u64,
+    /// This input's fuel limit.
+    #[serde(default)]
+    pub limit: u64,
     /// Why it failed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<FailReason>,
@@ -165,9 +185,19 @@ pub fn evaluate(
     } else {
         &[Split::Base, Split::Plus]
     };
-    let work: Vec<(usize, Split)> = (0..samples.len())
+    // Longest splits first (by the canonical solution's fuel), so a long split does not end
+    // up running alone at the end while other cores idle.
+    let mut work: Vec<(usize, Split)> = (0..samples.len())
         .flat_map(|i| splits.iter().map(move |&s| (i, s)))
         .collect();
+    let cost = |&(i, split): &(usize, Split)| -> u64 {
+        truth.tasks[&samples[i].task_id]
+            .split(split)
+            .fuel
+            .iter()
+            .sum()
+    };
+    work.sort_by_key(|item| std::cmp::Reverse(cost(item)));
     let bar = if options.progress {
         parallel::progress_bar(work.len(), "evaluating")
     } else {
@@ -204,21 +234,19 @@ pub fn evaluate(
         result
     });
     bar.finish_and_clear();
-    let mut outcomes = outcomes.into_iter();
-    let mut results = Vec::with_capacity(samples.len());
-    for sample in samples {
-        let base = outcomes.next().unwrap()?;
-        let plus = if options.base_only {
-            None
-        } else {
-            Some(outcomes.next().unwrap()?)
-        };
-        results.push(SampleResult {
-            sample: sample.clone(),
-            base,
-            plus,
-        });
+    let mut by_sample: Vec<[Option<SplitResult>; 2]> = vec![[None, None]; samples.len()];
+    for (&(i, split), outcome) in work.iter().zip(outcomes) {
+        by_sample[i][split as usize] = Some(outcome?);
     }
+    let results = samples
+        .iter()
+        .zip(by_sample)
+        .map(|(sample, [base, plus])| SampleResult {
+            sample: sample.clone(),
+            base: base.expect("every sample has a base result"),
+            plus,
+        })
+        .collect();
     Ok(results)
 }
 
@@ -231,9 +259,13 @@ struct CheckHeader<'a> {
     code: &'a str,
     atol: f64,
     fast_check: bool,
-    start: usize,
+    order: &'a [usize],
     limits: &'a [u64],
+    exec_budget: u64,
 }
+
+/// The deadline tag the driver gives the sample's module-level code.
+const EXEC_DEADLINE_TAG: u64 = 1 << 63;
 
 /// Runs one sample on one split, restarting after a fatal input when all inputs must run.
 pub fn check_split(
@@ -252,7 +284,12 @@ pub fn check_split(
     let n = limits.len();
     let fast_check = !options.test_details;
     let tables = truth.tables();
+    let mut order: Vec<usize> = (0..n).collect();
+    if options.input_order == InputOrder::CheapestFirst {
+        order.sort_by_key(|&i| (truth.fuel[i], i));
+    }
     let mut inputs: Vec<InputResult> = Vec::new();
+    // Position in `order` of the next input to judge.
     let mut start = 0;
     loop {
         let header = CheckHeader {
@@ -263,12 +300,20 @@ pub fn check_split(
             code: solution,
             atol: problem.atol,
             fast_check,
-            start,
+            order: &order[start..],
             limits: &limits,
+            exec_budget: EXEC_BUDGET,
         };
         let payload = driver::payload(&header, &[])?;
         let run_limits = Limits::default()
-            .with_fuel(options.policy.split_budget(&limits[start..]))
+            .with_fuel(
+                options.policy.split_budget(
+                    &order[start..]
+                        .iter()
+                        .map(|&i| limits[i])
+                        .collect::<Vec<_>>(),
+                ),
+            )
             .with_memory_bytes(options.memory_bytes)
             .with_timeout(std::time::Duration::from_secs(600))
             .with_output_bytes(64 << 10);
@@ -288,13 +333,22 @@ pub fn check_split(
             ));
         }
         for data in records.all("result") {
-            inputs.push(parse_result(data).context("bad result record")?);
+            let mut result = parse_result(data).context("bad result record")?;
+            let i = result.index;
+            (result.gt_fuel, result.limit) = (truth.fuel[i], limits[i]);
+            inputs.push(result);
         }
         let loaded = records.first("loaded").is_some();
-        let next = inputs.last().map_or(start, |r| r.index + 1);
+        let judged = inputs.len();
+        // The input that was running when the run ended, if any.
+        let next = order.get(judged).copied();
         // How the run ended decides what happened to the input after the last result.
         let fatal = match (&outcome.verdict, outcome.deadline_exceeded) {
             _ if records.done() => None,
+            (Verdict::FuelExhausted, Some(EXEC_DEADLINE_TAG)) => {
+                // Module-level code that never finishes: evalplus's process never reports.
+                return Ok(finish(Status::Timeout, inputs, Some(FailReason::Timeout)));
+            }
             (Verdict::FuelExhausted, Some(index)) => Some((index as usize, FailReason::FuelLimit)),
             (Verdict::FuelExhausted | Verdict::Timeout | Verdict::Completed { .. }, _) => {
                 // evalplus: the process never reported, so the split is a timeout.
@@ -307,7 +361,7 @@ pub fn check_split(
                     Some(FailReason::from_verdict(verdict)),
                 ));
             }
-            (verdict, _) => Some((next, FailReason::from_verdict(verdict))),
+            (verdict, _) => next.map(|i| (i, FailReason::from_verdict(verdict))),
         };
         match fatal {
             None => break,
@@ -321,12 +375,14 @@ pub fn check_split(
                     index,
                     passed: false,
                     fuel,
+                    gt_fuel: truth.fuel[index],
+                    limit: limits[index],
                     reason: Some(reason),
                 });
-                if fast_check || index + 1 >= n {
+                start = inputs.len();
+                if fast_check || start >= n {
                     break;
                 }
-                start = index + 1;
             }
         }
     }
@@ -356,11 +412,14 @@ fn parse_result(data: &[u8]) -> Result<InputResult> {
         index,
         passed,
         fuel,
+        gt_fuel: 0,
+        limit: 0,
         reason: (!reason.is_empty()).then(|| FailReason::from_driver(reason)),
     })
 }
 
-fn finish(status: Status, inputs: Vec<InputResult>, reason: Option<FailReason>) -> SplitResult {
+fn finish(status: Status, mut inputs: Vec<InputResult>, reason: Option<FailReason>) -> SplitResult {
+    inputs.sort_by_key(|i| i.index);
     SplitResult {
         status,
         inputs,
@@ -380,6 +439,8 @@ mod tests {
                 index: 3,
                 passed: true,
                 fuel: 1200,
+                gt_fuel: 0,
+                limit: 0,
                 reason: None
             }
         );

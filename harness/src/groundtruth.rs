@@ -1,9 +1,9 @@
 //! Expected outputs: every canonical solution run in the sandbox on every input.
 //!
 //! As evalplus's `get_groundtruth`, but the outputs stay in the guest's own encoding
-//! (marshal) and each input also gets its ground-truth fuel, which sets its fuel limit. The
-//! result is cached in `<cache>/groundtruth/`, keyed by the dataset content and the guest
-//! build, so only the first evaluation of a dataset pays for it.
+//! (marshal, or pickle where marshal cannot) and each input also gets its ground-truth fuel,
+//! which sets its fuel limit. Results are cached per task in `<cache>/groundtruth/`, keyed by
+//! the dataset content and the guest build: each task is computed once, when first needed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -71,9 +71,9 @@ pub struct GroundTruth {
 #[serde(rename_all = "lowercase")]
 pub enum Split {
     /// The original benchmark's inputs.
-    Base,
+    Base = 0,
     /// evalplus's extra inputs.
-    Plus,
+    Plus = 1,
 }
 
 impl Split {
@@ -118,10 +118,7 @@ fn task_file(dir: &Path, task_id: &str) -> PathBuf {
     dir.join(format!("{}.bin", task_id.replace('/', "_")))
 }
 
-/// Loads the cached ground truth of `task_ids` (computing and caching what is missing).
-///
-/// Every task of the dataset is computed on a cache miss, so that later evaluations of other
-/// samples find them; only the requested tasks are loaded into memory.
+/// Loads the ground truth of `task_ids`, computing (and caching) the tasks not cached yet.
 pub fn load_or_compute(
     dataset: &Dataset,
     task_ids: &[&str],
@@ -130,42 +127,50 @@ pub fn load_or_compute(
     jobs: usize,
 ) -> Result<GroundTruth> {
     let dir = cache_path(dataset, cache_dir);
-    let all_cached = dataset
-        .problems
-        .iter()
-        .all(|p| task_file(&dir, &p.task_id).exists());
-    if !all_cached {
-        let truth = compute(dataset, sandbox, jobs)?;
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("creating the ground-truth cache {}", dir.display()))?;
-        for (task_id, task) in &truth.tasks {
-            let path = task_file(&dir, task_id);
-            let tmp = dir.join(format!(
-                ".{}.{}.tmp",
-                task_id.replace('/', "_"),
-                std::process::id()
-            ));
-            std::fs::write(&tmp, bincode::serialize(task)?)?;
-            std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
-        }
-    }
     let mut truth = GroundTruth::default();
+    let mut missing = Vec::new();
     for task_id in task_ids {
         let path = task_file(&dir, task_id);
-        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-        let task: TaskTruth = bincode::deserialize(&bytes)
-            .with_context(|| format!("{} is damaged; delete it to recompute", path.display()))?;
-        truth.tasks.insert((*task_id).to_owned(), task);
+        let cached = std::fs::read(&path)
+            .ok()
+            .and_then(|bytes| bincode::deserialize::<TaskTruth>(&bytes).ok());
+        match cached {
+            Some(task) => {
+                truth.tasks.insert((*task_id).to_owned(), task);
+            }
+            None => missing.push(dataset.get(task_id).context("unknown task")?),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(truth);
+    }
+    let computed = compute(dataset, &missing, sandbox, jobs)?;
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("creating the ground-truth cache {}", dir.display()))?;
+    for (task_id, task) in computed.tasks {
+        let path = task_file(&dir, &task_id);
+        let tmp = dir.join(format!(
+            ".{}.{}.tmp",
+            task_id.replace('/', "_"),
+            std::process::id()
+        ));
+        std::fs::write(&tmp, bincode::serialize(&task)?)?;
+        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+        truth.tasks.insert(task_id, task);
     }
     Ok(truth)
 }
 
-/// Runs every canonical solution on both splits.
-pub fn compute(dataset: &Dataset, sandbox: &Sandbox, jobs: usize) -> Result<GroundTruth> {
-    let work: Vec<(&Problem, Split)> = dataset
-        .problems
+/// Runs the canonical solutions of `problems` on both splits.
+pub fn compute(
+    dataset: &Dataset,
+    problems: &[&Problem],
+    sandbox: &Sandbox,
+    jobs: usize,
+) -> Result<GroundTruth> {
+    let work: Vec<(&Problem, Split)> = problems
         .iter()
-        .flat_map(|p| [(p, Split::Base), (p, Split::Plus)])
+        .flat_map(|p| [(*p, Split::Base), (*p, Split::Plus)])
         .collect();
     let bar = parallel::progress_bar(work.len(), "computing expected outputs");
     let results = parallel::map(&work, jobs, &bar, |(problem, split)| {
@@ -175,7 +180,7 @@ pub fn compute(dataset: &Dataset, sandbox: &Sandbox, jobs: usize) -> Result<Grou
     let mut truth = GroundTruth::default();
     let mut failures = Vec::new();
     let mut results = results.into_iter();
-    for problem in &dataset.problems {
+    for problem in problems {
         let (base, plus) = (results.next().unwrap(), results.next().unwrap());
         match (base, plus) {
             (Ok(base), Ok(plus)) => {

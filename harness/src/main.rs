@@ -9,6 +9,7 @@ use codefuel::commands::evaluate::{self, EvaluateArgs};
 use codefuel::commands::run::{self, RunArgs, exit_status};
 use codefuel::dataset::DatasetKind;
 use codefuel::evalplus::{DEFAULT_GT_FUEL_FACTOR, DEFAULT_MIN_FUEL, FuelPolicy};
+use codefuel::evaluate::InputOrder;
 use codefuel::parallel::default_jobs;
 use codefuel::runtime::{DEFAULT_FUEL, default_cache_dir};
 
@@ -99,6 +100,9 @@ enum Command {
         /// [default: $CODEFUEL_CACHE_DIR or ~/.cache/codefuel].
         #[arg(long, value_name = "DIR")]
         cache_dir: Option<PathBuf>,
+        /// The order in which each split's inputs are judged.
+        #[arg(long, value_enum, default_value_t = InputOrder::Evalplus)]
+        input_order: InputOrder,
         /// No progress bars; print the summary only.
         #[arg(long, short = 'q')]
         quiet: bool,
@@ -135,6 +139,7 @@ fn main() -> ExitCode {
             gt_fuel_factor,
             memory,
             cache_dir,
+            input_order,
             quiet,
         } => evaluate::execute(&EvaluateArgs {
             dataset,
@@ -150,6 +155,7 @@ fn main() -> ExitCode {
             },
             memory_mib: memory.min(4096),
             cache_dir: cache_dir.unwrap_or_else(default_cache_dir),
+            input_order,
             quiet,
         }),
     };

@@ -116,6 +116,8 @@ pub fn pass_at_k_table(
 struct InputDetail {
     passed: bool,
     fuel: u64,
+    gt_fuel: u64,
+    limit: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
 }
@@ -175,6 +177,8 @@ fn split_fields(
             .map(|i: &InputResult| InputDetail {
                 passed: i.passed,
                 fuel: i.fuel,
+                gt_fuel: i.gt_fuel,
+                limit: i.limit,
                 reason: i.reason.as_ref().map(FailReason::label),
             })
             .collect();

@@ -7,7 +7,7 @@ use codefuel_runtime::{Sandbox, SandboxConfig};
 
 use crate::dataset::{Dataset, DatasetKind};
 use crate::evalplus::FuelPolicy;
-use crate::evaluate::{EvalOptions, evaluate};
+use crate::evaluate::{EvalOptions, InputOrder, evaluate};
 use crate::groundtruth;
 use crate::report::{self, ReportContext};
 use crate::samples::{match_samples, read_samples};
@@ -35,6 +35,8 @@ pub struct EvaluateArgs {
     pub memory_mib: u64,
     /// Cache directory (compiled guest, datasets, ground truth).
     pub cache_dir: PathBuf,
+    /// The order in which a split's inputs are judged.
+    pub input_order: InputOrder,
     /// Print the summary only (no progress bars).
     pub quiet: bool,
 }
@@ -80,6 +82,16 @@ pub fn execute(args: &EvaluateArgs) -> Result<i32> {
         );
     }
 
+    // Settle where the results go before any work, so a bad path costs nothing.
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| default_output(&args.samples));
+    if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create the results folder {}", parent.display()))?;
+    }
+
     let sandbox = Sandbox::with_config(&SandboxConfig {
         cache_dir: Some(args.cache_dir.clone()),
         ..SandboxConfig::default()
@@ -96,6 +108,7 @@ pub fn execute(args: &EvaluateArgs) -> Result<i32> {
         memory_bytes: args.memory_mib.saturating_mul(1 << 20),
         progress: !args.quiet,
         profile: std::env::var_os("CODEFUEL_PROFILE").is_some(),
+        input_order: args.input_order,
     };
     let results = evaluate(&dataset, &truth, &loaded.samples, &sandbox, &options)?;
 
@@ -106,10 +119,6 @@ pub fn execute(args: &EvaluateArgs) -> Result<i32> {
         test_details: args.test_details,
         unknown_tasks: &loaded.unknown_tasks,
     };
-    let output = args
-        .output
-        .clone()
-        .unwrap_or_else(|| default_output(&args.samples));
     let document = report::results_json(&ctx, &results)?;
     let mut text = serde_json::to_string(&document)?;
     text.push('\n');

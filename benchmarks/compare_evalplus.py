@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Wall time of codefuel vs evalplus 0.3.1 on the same samples, same machine, same workers.
+
+Installs evalplus 0.3.1 from PyPI into a throwaway venv (or reuses --venv), then for each
+samples file (default: every ../shared/reference file, plus each dataset's canonical
+solutions) times both tools:
+
+- warm: ground truth cached on both sides (each tool has run the dataset once before);
+- cold: evalplus's ground-truth pickle and codefuel's ground-truth cache removed first.
+
+evalplus refuses a samples file that lacks a task, so it gets one empty filler per missing
+task, as in ../shared/reference/README.md; codefuel gets the same file. evalplus is run via its
+`evaluate()` function and the process exits as soon as it returns (the stock CLI idles up to
+20 s on a watchdog thread afterwards). Prints both wall times and the ratio per file.
+
+    python3 benchmarks/compare_evalplus.py [--jobs 2] [--only SUBSTRING] [--venv DIR] [--cold]
+"""
+import argparse
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+DATASET_FILES = {"humaneval": "HumanEvalPlus-v0.1.10.jsonl.gz", "mbpp": "MbppPlus-v0.2.0.jsonl.gz"}
+OVERRIDE = {"humaneval": "HUMANEVAL_OVERRIDE_PATH", "mbpp": "MBPP_OVERRIDE_PATH"}
+
+
+def sh(cmd, env=None, quiet=True):
+    return subprocess.run(cmd, check=True, env=env,
+                          stdout=subprocess.DEVNULL if quiet else None,
+                          stderr=subprocess.DEVNULL if quiet else None)
+
+
+def ensure_evalplus(venv):
+    python = os.path.join(venv, "bin", "python")
+    if not os.path.exists(python):
+        print(f"creating venv {venv} and installing evalplus==0.3.1 ...", flush=True)
+        sh([sys.executable, "-m", "venv", venv])
+        sh([python, "-m", "pip", "install", "-q", "evalplus==0.3.1"], quiet=False)
+    return python
+
+
+def problems(datasets_dir, dataset):
+    with gzip.open(os.path.join(datasets_dir, DATASET_FILES[dataset]), "rt") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def with_fillers(samples, task_ids):
+    present = {s["task_id"] for s in samples}
+    return samples + [{"task_id": t, "solution": ""} for t in task_ids if t not in present]
+
+
+def time_evalplus(python, dataset, dataset_path, samples_path, jobs, cache_dir):
+    result = samples_path.replace(".jsonl", "_eval_results.json")
+    if os.path.exists(result):
+        os.remove(result)
+    env = dict(os.environ, **{OVERRIDE[dataset]: dataset_path, "XDG_CACHE_HOME": cache_dir})
+    code = ("import os\nfrom evalplus.evaluate import evaluate\n"
+            f"evaluate(dataset={dataset!r}, samples={samples_path!r}, parallel={jobs})\nos._exit(0)\n")
+    t0 = time.time()
+    sh([python, "-c", code], env=env)
+    return time.time() - t0
+
+
+def time_codefuel(codefuel, dataset, dataset_path, samples_path, jobs, cache_dir):
+    out = samples_path + ".codefuel.json"
+    env = dict(os.environ, CODEFUEL_CACHE_DIR=cache_dir)
+    t0 = time.time()
+    sh([codefuel, "evaluate", "-q", "--dataset", dataset, "--dataset-file", dataset_path,
+        "--samples", samples_path, "--output", out, "--jobs", str(jobs)], env=env)
+    return time.time() - t0
+
+
+def main():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--codefuel", default=os.path.join(root, "target", "release", "codefuel"))
+    p.add_argument("--reference", default=os.path.join(root, "..", "shared", "reference"))
+    p.add_argument("--datasets", default=os.path.join(root, "..", "shared", "datasets"))
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--only", default="")
+    p.add_argument("--venv", default="")
+    p.add_argument("--cold", action="store_true", help="also time cold runs (ground truth not cached)")
+    args = p.parse_args()
+
+    work = tempfile.mkdtemp(prefix="codefuel-vs-evalplus-")
+    python = ensure_evalplus(args.venv or os.path.join(work, "venv"))
+    evalplus_cache = os.path.join(work, "evalplus-cache")
+    # The compiled guest is a once-per-machine cost: share the user's; ground truth goes here.
+    codefuel_cache = os.path.join(work, "codefuel-cache")
+    os.makedirs(codefuel_cache, exist_ok=True)
+    user_cache = os.environ.get("CODEFUEL_CACHE_DIR") or os.path.expanduser("~/.cache/codefuel")
+    for entry in os.listdir(user_cache) if os.path.isdir(user_cache) else []:
+        if entry.endswith(".cwasm"):
+            shutil.copy(os.path.join(user_cache, entry), codefuel_cache)
+
+    jobs = []
+    for dataset in ["humaneval", "mbpp"]:
+        probs = problems(args.datasets, dataset)
+        task_ids = [p["task_id"] for p in probs]
+        dataset_path = os.path.join(work, DATASET_FILES[dataset][:-3])
+        with gzip.open(os.path.join(args.datasets, DATASET_FILES[dataset]), "rb") as f:
+            open(dataset_path, "wb").write(f.read())
+        canonical = [{"task_id": p["task_id"], "solution": p["prompt"] + p["canonical_solution"]} for p in probs]
+        jobs.append((dataset, "canonical-solutions", dataset_path, canonical, task_ids))
+        folder = os.path.join(args.reference, dataset)
+        for name in sorted(os.listdir(folder)):
+            if name.endswith(".jsonl") and not name.endswith(".verdicts.jsonl"):
+                samples = [{"task_id": s["task_id"], "solution": s["solution"]}
+                           for s in map(json.loads, open(os.path.join(folder, name)))]
+                jobs.append((dataset, name[:-6], dataset_path, samples, task_ids))
+
+    print(f"{'dataset':9} {'samples':62} {'mode':5} {'evalplus s':>10} {'codefuel s':>10} {'ratio':>6}")
+    warmed = set()
+    for dataset, name, dataset_path, samples, task_ids in jobs:
+        if args.only not in f"{dataset}/{name}":
+            continue
+        path = os.path.join(work, f"{dataset}-{name}.jsonl")
+        with open(path, "w") as f:
+            for s in with_fillers(samples, task_ids):
+                f.write(json.dumps(s) + "\n")
+        modes = ["cold", "warm"] if args.cold else ["warm"]
+        for mode in modes:
+            if mode == "cold" or dataset not in warmed:
+                # Cold: drop both ground-truth caches. Warm: make sure both are filled.
+                shutil.rmtree(os.path.join(evalplus_cache, "evalplus"), ignore_errors=True)
+                shutil.rmtree(os.path.join(codefuel_cache, "groundtruth"), ignore_errors=True)
+            if mode == "warm" and dataset not in warmed:
+                time_evalplus(python, dataset, dataset_path, path, args.jobs, evalplus_cache)
+                time_codefuel(args.codefuel, dataset, dataset_path, path, args.jobs, codefuel_cache)
+            e = time_evalplus(python, dataset, dataset_path, path, args.jobs, evalplus_cache)
+            c = time_codefuel(args.codefuel, dataset, dataset_path, path, args.jobs, codefuel_cache)
+            warmed.add(dataset)
+            print(f"{dataset:9} {name[:62]:62} {mode:5} {e:10.1f} {c:10.1f} {e / c:5.2f}x", flush=True)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
