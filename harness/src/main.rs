@@ -101,7 +101,7 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         cache_dir: Option<PathBuf>,
         /// The order in which each split's inputs are judged.
-        #[arg(long, value_enum, default_value_t = InputOrder::Evalplus)]
+        #[arg(long, value_enum, default_value_t = InputOrder::CheapestFirst)]
         input_order: InputOrder,
         /// No progress bars; print the summary only.
         #[arg(long, short = 'q')]
