@@ -123,7 +123,7 @@ struct InputDetail {
 }
 
 /// The failing inputs as evalplus lists them: all of them with `--test-details`, else the
-/// last judged one (the failing input, or the last one reached before a timeout).
+/// one that failed (or, for a split that never finished, the highest input reached).
 fn fail_tests(problem: &Problem, split: Split, result: &SplitResult, details: bool) -> Vec<Value> {
     if result.status == Status::Pass || result.inputs.is_empty() {
         return Vec::new();
@@ -138,7 +138,8 @@ fn fail_tests(problem: &Problem, split: Split, result: &SplitResult, details: bo
     let indices: Vec<usize> = if details {
         result.failing_inputs().collect()
     } else {
-        vec![result.inputs.last().unwrap().index]
+        let failing = result.failing_inputs().next();
+        vec![failing.unwrap_or(result.inputs.last().unwrap().index)]
     };
     indices
         .into_iter()

@@ -77,9 +77,11 @@ def special_oracle(dataset, entry_point, inp, out, exp, exact_match, atol):
     Returns (exact_match, skip_rest). skip_rest means the input is decided here: True only for
     HumanEval find_zero, whose result is the polynomial check alone.
 
-    Deliberate deviation: evalplus 0.3.1 checks find_zero and then `continue`s past the code
-    that records a passing input, so it fails every HumanEval/32 sample, canonical solution
-    included. codefuel records the input as passed when the polynomial check holds.
+    Deliberate deviations for HumanEval/32 (find_zero): evalplus 0.3.1 checks the polynomial
+    and then `continue`s past the code that records a passing input, so it fails every sample,
+    canonical solution included; codefuel records the input as passed. And an output equal to
+    the canonical solution's also passes: on inputs with huge coefficients a one-ulp change in
+    the root (RustPython's libm `pow` versus glibc's) moves the polynomial's value far past atol.
     """
     if dataset == "mbpp":
         if entry_point == "are_equivalent":  # Mbpp/164
@@ -98,7 +100,7 @@ def special_oracle(dataset, entry_point, inp, out, exp, exact_match, atol):
             else:
                 exact_match = exp == (out is not None)
     if dataset == "humaneval" and entry_point == "find_zero":
-        assert abs(_poly(*inp, out)) <= atol
+        assert exact_match or abs(_poly(*inp, out)) <= atol
         return exact_match, True
     return exact_match, False
 
