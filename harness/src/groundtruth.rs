@@ -32,26 +32,111 @@ impl Table for Items {
     }
 }
 
-/// Expected results of one split (base or plus) of one task.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct SplitTruth {
-    /// Each input after evalplus's deserialization, marshalled by the guest.
-    pub inputs: Arc<Items>,
-    /// Each canonical output, marshalled by the guest.
-    pub expected: Arc<Items>,
-    /// Fuel the canonical solution used on each input.
-    pub fuel: Vec<u64>,
+/// The item data of one task, loaded from its cache file on first use.
+#[derive(Debug)]
+pub struct TaskData {
+    path: Option<PathBuf>,
+    data: std::sync::OnceLock<TaskItems>,
 }
 
-impl SplitTruth {
-    /// The tables a check run reads: inputs (table 0) and expected outputs (table 1).
-    pub fn tables(&self) -> [Arc<dyn Table>; 2] {
-        [self.inputs.clone(), self.expected.clone()]
+/// Inputs and expected outputs of both splits of one task.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct TaskItems {
+    base_inputs: Items,
+    base_expected: Items,
+    plus_inputs: Items,
+    plus_expected: Items,
+}
+
+impl TaskData {
+    fn loaded(items: TaskItems) -> Self {
+        let data = std::sync::OnceLock::new();
+        let _ = data.set(items);
+        TaskData { path: None, data }
+    }
+
+    fn lazy(path: PathBuf) -> Self {
+        TaskData {
+            path: Some(path),
+            data: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn items(&self) -> &TaskItems {
+        self.data.get_or_init(|| {
+            let path = self.path.as_ref().expect("unloaded data has a path");
+            std::fs::read(path)
+                .ok()
+                .and_then(|bytes| bincode::deserialize(&bytes).ok())
+                .unwrap_or_else(|| {
+                    panic!(
+                        "ground-truth cache {} is unreadable; delete it",
+                        path.display()
+                    )
+                })
+        })
     }
 }
 
+/// One column (inputs or expected outputs) of one split, served to runs as a [`Table`].
+struct Column {
+    data: Arc<TaskData>,
+    split: Split,
+    expected: bool,
+    len: usize,
+}
+
+impl Table for Column {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn item(&self, index: usize) -> Option<&[u8]> {
+        let items = self.data.items();
+        let column = match (self.split, self.expected) {
+            (Split::Base, false) => &items.base_inputs,
+            (Split::Base, true) => &items.base_expected,
+            (Split::Plus, false) => &items.plus_inputs,
+            (Split::Plus, true) => &items.plus_expected,
+        };
+        column.item(index)
+    }
+}
+
+/// Expected results of one split (base or plus) of one task.
+#[derive(Clone, Debug)]
+pub struct SplitTruth {
+    /// Fuel the canonical solution used on each input.
+    pub fuel: Vec<u64>,
+    split: Split,
+    data: Arc<TaskData>,
+}
+
+impl SplitTruth {
+    /// The tables a check run reads: inputs (table 0) and expected outputs (table 1), each
+    /// input marshalled by the guest. The task's data is read from disk on first access.
+    pub fn tables(&self) -> [Arc<dyn Table>; 2] {
+        let column = |expected| -> Arc<dyn Table> {
+            Arc::new(Column {
+                data: self.data.clone(),
+                split: self.split,
+                expected,
+                len: self.fuel.len(),
+            })
+        };
+        [column(false), column(true)]
+    }
+}
+
+/// Per-task fuel, kept apart from the (large) data so loading it is cheap.
+#[derive(Serialize, Deserialize)]
+struct TaskFuel {
+    base: Vec<u64>,
+    plus: Vec<u64>,
+}
+
 /// Expected results of one task.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug)]
 pub struct TaskTruth {
     /// The base inputs.
     pub base: SplitTruth,
@@ -60,7 +145,7 @@ pub struct TaskTruth {
 }
 
 /// Expected results of a whole dataset, by task id.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct GroundTruth {
     /// Task id → its expected results.
     pub tasks: BTreeMap<String, TaskTruth>,
@@ -114,8 +199,18 @@ pub fn cache_path(dataset: &Dataset, cache_dir: &Path) -> PathBuf {
     ))
 }
 
-fn task_file(dir: &Path, task_id: &str) -> PathBuf {
-    dir.join(format!("{}.bin", task_id.replace('/', "_")))
+fn task_file(dir: &Path, task_id: &str, part: &str) -> PathBuf {
+    dir.join(format!("{}.{part}.bin", task_id.replace('/', "_")))
+}
+
+fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().unwrap().to_string_lossy(),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
 }
 
 /// Loads the ground truth of `task_ids`, computing (and caching) the tasks not cached yet.
@@ -130,13 +225,17 @@ pub fn load_or_compute(
     let mut truth = GroundTruth::default();
     let mut missing = Vec::new();
     for task_id in task_ids {
-        let path = task_file(&dir, task_id);
-        let cached = std::fs::read(&path)
+        let data_path = task_file(&dir, task_id, "data");
+        let cached = std::fs::read(task_file(&dir, task_id, "fuel"))
             .ok()
-            .and_then(|bytes| bincode::deserialize::<TaskTruth>(&bytes).ok());
+            .and_then(|bytes| bincode::deserialize::<TaskFuel>(&bytes).ok())
+            .filter(|_| data_path.exists());
         match cached {
-            Some(task) => {
-                truth.tasks.insert((*task_id).to_owned(), task);
+            Some(fuel) => {
+                let data = Arc::new(TaskData::lazy(data_path));
+                truth
+                    .tasks
+                    .insert((*task_id).to_owned(), TaskTruth::new(fuel, data));
             }
             None => missing.push(dataset.get(task_id).context("unknown task")?),
         }
@@ -148,17 +247,38 @@ pub fn load_or_compute(
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("creating the ground-truth cache {}", dir.display()))?;
     for (task_id, task) in computed.tasks {
-        let path = task_file(&dir, &task_id);
-        let tmp = dir.join(format!(
-            ".{}.{}.tmp",
-            task_id.replace('/', "_"),
-            std::process::id()
-        ));
-        std::fs::write(&tmp, bincode::serialize(&task)?)?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+        let fuel = TaskFuel {
+            base: task.base.fuel.clone(),
+            plus: task.plus.fuel.clone(),
+        };
+        // Data first: a fuel file is the mark of a complete entry.
+        let data = bincode::serialize(task.base.data.items())?;
+        write_atomically(&dir, &task_file(&dir, &task_id, "data"), &data)?;
+        write_atomically(
+            &dir,
+            &task_file(&dir, &task_id, "fuel"),
+            &bincode::serialize(&fuel)?,
+        )?;
         truth.tasks.insert(task_id, task);
     }
     Ok(truth)
+}
+
+impl TaskTruth {
+    fn new(fuel: TaskFuel, data: Arc<TaskData>) -> Self {
+        TaskTruth {
+            base: SplitTruth {
+                fuel: fuel.base,
+                split: Split::Base,
+                data: data.clone(),
+            },
+            plus: SplitTruth {
+                fuel: fuel.plus,
+                split: Split::Plus,
+                data,
+            },
+        }
+    }
 }
 
 /// Runs the canonical solutions of `problems` on both splits.
@@ -183,10 +303,23 @@ pub fn compute(
     for problem in problems {
         let (base, plus) = (results.next().unwrap(), results.next().unwrap());
         match (base, plus) {
-            (Ok(base), Ok(plus)) => {
+            (
+                Ok((base_fuel, base_inputs, base_expected)),
+                Ok((plus_fuel, plus_inputs, plus_expected)),
+            ) => {
+                let data = Arc::new(TaskData::loaded(TaskItems {
+                    base_inputs,
+                    base_expected,
+                    plus_inputs,
+                    plus_expected,
+                }));
+                let fuel = TaskFuel {
+                    base: base_fuel,
+                    plus: plus_fuel,
+                };
                 truth
                     .tasks
-                    .insert(problem.task_id.clone(), TaskTruth { base, plus });
+                    .insert(problem.task_id.clone(), TaskTruth::new(fuel, data));
             }
             (Err(e), _) | (_, Err(e)) => failures.push(format!("{}: {e:#}", problem.task_id)),
         }
@@ -215,7 +348,7 @@ fn run_split(
     sandbox: &Sandbox,
     problem: &Problem,
     split: Split,
-) -> Result<SplitTruth> {
+) -> Result<(Vec<u64>, Items, Items)> {
     let inputs_json = match split {
         Split::Base => &problem.base_input,
         Split::Plus => &problem.plus_input,
@@ -250,9 +383,5 @@ fn run_split(
             split.name()
         );
     }
-    Ok(SplitTruth {
-        inputs: Arc::new(inputs),
-        expected: Arc::new(expected),
-        fuel,
-    })
+    Ok((fuel, inputs, expected))
 }
