@@ -306,14 +306,7 @@ pub fn check_split(
         };
         let payload = driver::payload(&header, &[])?;
         let run_limits = Limits::default()
-            .with_fuel(
-                options.policy.split_budget(
-                    &order[start..]
-                        .iter()
-                        .map(|&i| limits[i])
-                        .collect::<Vec<_>>(),
-                ),
-            )
+            .with_fuel(options.policy.split_budget())
             .with_memory_bytes(options.memory_bytes)
             .with_timeout(std::time::Duration::from_secs(600))
             .with_output_bytes(64 << 10);
