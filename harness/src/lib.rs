@@ -16,12 +16,16 @@
 pub mod commands;
 pub mod dataset;
 pub mod driver;
+pub mod efficiency;
 pub mod evalplus;
 pub mod evaluate;
 pub mod groundtruth;
 pub mod jsonl;
+pub mod matrix;
 pub mod parallel;
+pub mod prefs;
 pub mod report;
 pub mod samples;
+pub mod stats;
 
 pub use codefuel_runtime as runtime;

@@ -6,7 +6,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use codefuel::commands::evaluate::{self, EvaluateArgs};
+use codefuel::commands::matrix::{self, MatrixArgs};
+use codefuel::commands::pairs::{self, PairsArgs, ScoreArgs};
 use codefuel::commands::run::{self, RunArgs, exit_status};
+use codefuel::commands::speedup::{self, ProfileArgs, SpeedupArgs};
 use codefuel::dataset::DatasetKind;
 use codefuel::evalplus::{DEFAULT_GT_FUEL_FACTOR, DEFAULT_MIN_FUEL, FuelPolicy};
 use codefuel::evaluate::InputOrder;
@@ -107,6 +110,33 @@ enum Command {
         #[arg(long, short = 'q')]
         quiet: bool,
     },
+    /// Run every generated code against every generated test of each problem (the execution
+    /// matrix that `pairs` and `score` read).
+    #[command(
+        long_about = "Run every generated code against every generated test of each problem.\n\n\
+        Input: JSONL, one problem per line: {\"id\", \"prompt\", \"codes\": [..], \"tests\": \
+        [..], \"entry_point\"?, \"reference\"?}. A test is a Python snippet (usually asserts) \
+        run after the code, in its namespace. Each cell records pass / fail (AssertionError) \
+        / error (exception type) / fuel_limit / memory / syntax_error / crash / skipped, and \
+        the fuel the test used. Output: the problem plus its rows, one line per problem."
+    )]
+    Matrix(MatrixArgs),
+    /// Build preference pairs (TRL DPO or KTO JSONL) from a matrix with one strategy.
+    Pairs(PairsArgs),
+    /// Score every code (and, for CodeDPO, every test) of each problem in a matrix.
+    Score(ScoreArgs),
+    /// Compare two sample sets' efficiency in fuel on the tasks both pass (deterministic).
+    #[command(long_about = "Compare the efficiency of two sample sets in fuel.\n\n\
+        On the tasks where both sets have a sample passing base and plus, each sample's fuel \
+        over all plus inputs is compared: per-task speedup = baseline fuel / candidate fuel \
+        (per-task means when a task has several passing samples). Prints the mean (with a \
+        seeded bootstrap 95 % interval), geometric mean and median speedup and the share of \
+        tasks at least 10 % faster or slower. Evaluation results next to the samples \
+        (SAMPLES_eval_results.json) are reused when they match; otherwise the samples are \
+        evaluated and the results written there.")]
+    Speedup(SpeedupArgs),
+    /// Each passing sample's fuel relative to the canonical solution on the same inputs.
+    Profile(ProfileArgs),
 }
 
 fn main() -> ExitCode {
@@ -158,6 +188,11 @@ fn main() -> ExitCode {
             input_order,
             quiet,
         }),
+        Command::Matrix(args) => matrix::execute(&args),
+        Command::Pairs(args) => pairs::pairs(&args),
+        Command::Score(args) => pairs::score(&args),
+        Command::Speedup(args) => speedup::speedup(&args),
+        Command::Profile(args) => speedup::profile(&args),
     };
     match result {
         Ok(status) => ExitCode::from(status as u8),

@@ -5,12 +5,13 @@ Loaded into the guest snapshot as the module `codefuel_driver`. A run's program 
 
     payload = u32 little-endian header length | JSON header | blobs
 
-The header names the mode ("ground_truth" or "check") and its parameters; blobs are slices of
-the payload given as [offset, length] pairs relative to the end of the header. Large per-input
-data (inputs, expected outputs) comes from the run's tables, one item at a time. Results go back
-through `_codefuel.emit(kind, bytes)`, one record at a time, so the host keeps everything up to
-a trap. Per-input fuel is measured (and, in "check", limited) by the host around each call with
-`_codefuel.deadline_begin(index, fuel)` / `_codefuel.deadline_end()`.
+The header names the mode ("ground_truth", "check" or "matrix") and its parameters; blobs
+are slices of the payload given as [offset, length] pairs relative to the end of the header.
+Large per-input data (inputs, expected outputs) comes from the run's tables, one item at a
+time. Results go back through `_codefuel.emit(kind, bytes)`, one record at a time, so the host
+keeps everything up to a trap. Per-input fuel is measured (and, in "check" and "matrix",
+limited) by the host around each call with `_codefuel.deadline_begin(index, fuel)` /
+`_codefuel.deadline_end()`.
 
 EVERY evalplus compatibility rule lives in the section "evalplus 0.3.1 quirks" below, each with
 the evalplus source it mirrors.
@@ -413,6 +414,72 @@ def check(header, blob):
             return
 
 
+def matrix(header, blob):
+    """codefuel matrix: one generated code against generated tests (no evalplus rules).
+
+    The code is compiled once and executed in a fresh globals dict (so `__name__` is not
+    "__main__") under the load budget; then each test in `order` runs under its own fuel
+    limit in a fresh namespace: the module body is executed again (under the load budget,
+    not counted in the test's fuel) before every test but the first, so no test sees the
+    module-level objects another test touched. Records: "load" (JSON {"status", "error"?,
+    "fuel"}), then per test "cell" = b"<index> <status> <fuel> <exception type or empty>",
+    status pass|fail|error|syntax_error.
+    """
+    limit = header["test_fuel"]
+    tests = header["tests"]
+    swallow_io()
+    try:
+        code = compile(header["code"], "<code>", "exec")
+    except BaseException as e:
+        _emit_json("load", {"status": "syntax_error", "error": type(e).__name__, "fuel": 0})
+        return
+    namespace = {}
+    error, fuel = _exec_module(code, namespace, header["load_budget"])
+    _emit_json("load", {"status": "error" if error else "pass", "error": error, "fuel": fuel})
+    if error:
+        return
+    first = True
+    for i in header["order"]:
+        fuel, status, error = 0, "pass", ""
+        if not first:
+            namespace = {}
+            error = _exec_module(code, namespace, header["load_budget"])[0] or ""
+            if error:
+                status = "error"
+        first = False
+        if not error:
+            try:
+                test = compile(tests[i], "<test>", "exec")
+            except BaseException as e:
+                status, error = "syntax_error", type(e).__name__
+            else:
+                swallow_io()
+                _codefuel.deadline_begin(i, limit)
+                try:
+                    exec(test, namespace)
+                except AssertionError:
+                    status = "fail"
+                except BaseException as e:
+                    status, error = "error", type(e).__name__
+                finally:
+                    fuel = _codefuel.deadline_end()
+        _codefuel.emit("cell", b"%d %s %d %s" % (i, status.encode(), fuel, error.encode()))
+
+
+def _exec_module(code, namespace, budget):
+    """Runs a module body under `budget`: (the exception's type name or None, fuel used)."""
+    swallow_io()
+    error = None
+    _codefuel.deadline_begin(EXEC_DEADLINE_TAG, budget)
+    try:
+        exec(code, namespace)
+    except BaseException as e:
+        error = type(e).__name__
+    finally:
+        fuel = _codefuel.deadline_end()
+    return error, fuel
+
+
 def main():
     header, blob = _read_payload()
     mode = header["mode"]
@@ -420,6 +487,8 @@ def main():
         ground_truth(header, blob)
     elif mode == "check":
         check(header, blob)
+    elif mode == "matrix":
+        matrix(header, blob)
     else:
         raise ValueError("unknown driver mode: " + repr(mode))
     # The run reached its end: anything else (os._exit, a trap) means the process "died".

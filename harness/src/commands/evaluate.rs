@@ -53,6 +53,14 @@ pub fn default_output(samples: &Path) -> PathBuf {
 
 /// Runs the command; returns the process exit status.
 pub fn execute(args: &EvaluateArgs) -> Result<i32> {
+    let (output, summary) = evaluate_to_file(args)?;
+    print!("{summary}");
+    println!("results: {}", output.display());
+    Ok(0)
+}
+
+/// Evaluates and writes the results JSON; returns its path and the printable summary.
+pub fn evaluate_to_file(args: &EvaluateArgs) -> Result<(PathBuf, String)> {
     let dataset = Dataset::resolve(args.dataset, args.dataset_file.as_deref(), &args.cache_dir)?;
     let raw = read_samples(&args.samples)?;
     let loaded = match_samples(raw, &dataset);
@@ -124,9 +132,7 @@ pub fn execute(args: &EvaluateArgs) -> Result<i32> {
     text.push('\n');
     std::fs::write(&output, text)
         .with_context(|| format!("cannot write results to {}", output.display()))?;
-    print!("{}", report::summary(&ctx, &results));
-    println!("results: {}", output.display());
-    Ok(0)
+    Ok((output, report::summary(&ctx, &results)))
 }
 
 #[cfg(test)]

@@ -1,0 +1,125 @@
+//! `codefuel matrix`: run every generated code against every generated test of each problem.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use codefuel_runtime::{Sandbox, SandboxConfig, default_cache_dir};
+
+use crate::matrix::{
+    DEFAULT_LOAD_FUEL, DEFAULT_PROBLEM_FUEL, DEFAULT_TEST_FUEL, Isolation, MatrixOptions,
+    problem_matrix, read_problems, status_counts,
+};
+use crate::parallel::{self, default_jobs};
+
+/// Flags of `codefuel matrix`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct MatrixArgs {
+    /// Problems: JSONL of {"id", "prompt", "codes": [..], "tests": [..], "entry_point"?,
+    /// "reference"?}.
+    #[arg(long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// Where to write the matrix JSONL (one line per problem: the problem plus its rows).
+    #[arg(long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Fuel limit of each test (about 10 G per second of guest work).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_TEST_FUEL)]
+    pub test_fuel: u64,
+    /// Fuel budget for loading each code (its module-level statements).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_LOAD_FUEL)]
+    pub load_fuel: u64,
+    /// Fuel budget of each problem; cells after it is spent are marked "skipped".
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_PROBLEM_FUEL)]
+    pub problem_fuel: u64,
+    /// module: one sandbox per code, its module body re-run in a fresh namespace before each
+    /// test (interpreter-wide state such as imported modules is shared); fresh: a new
+    /// sandbox per (code, test), nothing shared.
+    #[arg(long, value_enum, default_value_t = Isolation::Module)]
+    pub isolation: Isolation,
+    /// Memory cap of each run, in MiB.
+    #[arg(long, value_name = "MB", default_value_t = 1024)]
+    pub memory: u64,
+    /// Worker threads [default: all cores]; problems are spread over them.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Cache directory for the compiled guest [default: $CODEFUEL_CACHE_DIR or ~/.cache/codefuel].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// Runs the command; returns the process exit status.
+pub fn execute(args: &MatrixArgs) -> Result<i32> {
+    let problems = read_problems(&args.input)?;
+    if problems.is_empty() {
+        bail!("{} holds no problems", args.input.display());
+    }
+    for p in &problems {
+        if p.codes.is_empty() || p.tests.is_empty() {
+            eprintln!(
+                "codefuel: warning: problem {:?} has {} codes and {} tests; it gives no pairs",
+                p.id,
+                p.codes.len(),
+                p.tests.len()
+            );
+        }
+    }
+    let mut out = std::fs::File::create(&args.output)
+        .with_context(|| format!("cannot create {}", args.output.display()))?;
+    let sandbox = Sandbox::with_config(&SandboxConfig {
+        cache_dir: Some(args.cache_dir.clone().unwrap_or_else(default_cache_dir)),
+        ..SandboxConfig::default()
+    })?;
+    let options = MatrixOptions {
+        test_fuel: args.test_fuel,
+        load_fuel: args.load_fuel,
+        problem_fuel: args.problem_fuel,
+        memory_bytes: args.memory.min(4096).saturating_mul(1 << 20),
+        isolation: args.isolation,
+    };
+    let jobs = args.jobs.unwrap_or_else(default_jobs).max(1);
+    let bar = if args.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        parallel::progress_bar(problems.len(), "matrix")
+    };
+    let started = Instant::now();
+    let matrices = parallel::map(&problems, jobs, &bar, |p| {
+        problem_matrix(&sandbox, p, &options).with_context(|| format!("problem {:?}", p.id))
+    });
+    bar.finish_and_clear();
+    let wall = started.elapsed().as_secs_f64();
+    let matrices = matrices.into_iter().collect::<Result<Vec<_>>>()?;
+    for m in &matrices {
+        serde_json::to_writer(&mut out, m)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+
+    let cells: usize = matrices
+        .iter()
+        .map(|m| m.problem.codes.len() * m.problem.tests.len())
+        .sum();
+    let codes: usize = matrices.iter().map(|m| m.problem.codes.len()).sum();
+    println!(
+        "{} problems, {codes} codes, {cells} cells in {wall:.2} s on {jobs} thread(s): {:.0} test executions/s",
+        matrices.len(),
+        cells as f64 / wall.max(1e-9)
+    );
+    let counts = status_counts(&matrices);
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(status, n)| {
+            format!(
+                "{} {n}",
+                serde_json::to_value(status).unwrap().as_str().unwrap()
+            )
+        })
+        .collect();
+    println!("cells: {}", parts.join(", "));
+    println!("matrix: {}", args.output.display());
+    Ok(0)
+}

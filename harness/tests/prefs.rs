@@ -1,0 +1,252 @@
+//! `codefuel matrix`, `pairs` and `score` end to end on the shipped example (examples/prefs).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn codefuel(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_codefuel"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Runs `codefuel matrix` on `input` with a 1 G test limit; returns the output path.
+fn matrix(dir: &Path, input: &Path, name: &str, extra: &[&str]) -> PathBuf {
+    let output = dir.join(name);
+    let mut args = vec![
+        "matrix",
+        "-q",
+        "--test-fuel",
+        "1000000000",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    ok(codefuel(&args));
+    output
+}
+
+fn statuses(row: &Value) -> Vec<&str> {
+    row["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn example_matrix_cells_pairs_and_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = repo().join("examples/prefs/problems.jsonl");
+    let path = matrix(dir.path(), &input, "m.jsonl", &[]);
+    let m = lines(&path);
+    assert_eq!(m.len(), 3);
+
+    // palindrome: the correct codes fail only the wrong test (5); the case-sensitive one also
+    // fails 'Racecar'; the syntax error never loads; the endless loop hits the limit on
+    // every test that does not skip its loop.
+    let pal = &m[0];
+    assert_eq!(pal["id"], "palindrome");
+    let rows = pal["rows"].as_array().unwrap();
+    assert_eq!(
+        statuses(&rows[0]),
+        ["pass", "pass", "pass", "pass", "pass", "fail"]
+    );
+    assert_eq!(
+        statuses(&rows[2]),
+        ["pass", "fail", "pass", "pass", "pass", "fail"]
+    );
+    assert_eq!(rows[3]["load"]["status"], "syntax_error");
+    assert!(statuses(&rows[3]).iter().all(|s| *s == "syntax_error"));
+    assert_eq!(
+        statuses(&rows[4]),
+        [
+            "fuel_limit",
+            "fuel_limit",
+            "fuel_limit",
+            "pass",
+            "fuel_limit",
+            "fuel_limit"
+        ]
+    );
+    assert_eq!(rows[4]["cells"][0]["fuel"], 1_000_000_000u64);
+    assert_eq!(
+        pal["reference_passes"],
+        serde_json::json!([true, true, true, true, true, false])
+    );
+    // The loop-based palindrome costs more fuel than slicing on the long input.
+    let fuel = |row: usize, test: usize| rows[row]["cells"][test]["fuel"].as_u64().unwrap();
+    assert!(fuel(1, 4) > 10 * fuel(0, 4));
+
+    // fib: a wrong-typed argument is an error with its type; the memoizing code starts each
+    // test from a fresh module, so fib(10) after fib(1) costs what it costs alone.
+    let fib = &m[1]["rows"];
+    assert_eq!(fib[0]["cells"][6]["status"], "error");
+    assert_eq!(fib[0]["cells"][6]["error"], "TypeError");
+    assert_eq!(statuses(&fib[2]), statuses(&fib[0]));
+
+    // Same matrix in a fresh sandbox per cell: the same statuses everywhere.
+    let fresh = lines(&matrix(
+        dir.path(),
+        &input,
+        "f.jsonl",
+        &["--isolation", "fresh"],
+    ));
+    for (a, b) in m.iter().zip(&fresh) {
+        for (ra, rb) in a["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(b["rows"].as_array().unwrap())
+        {
+            assert_eq!(statuses(ra), statuses(rb), "{}", a["id"]);
+        }
+    }
+    // And a second run is byte-identical.
+    let again = matrix(dir.path(), &input, "again.jsonl", &[]);
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        std::fs::read(&again).unwrap()
+    );
+
+    // CodeDPO: the best code against the syntax error, and slicing against the loop.
+    let pairs = dir.path().join("pairs.jsonl");
+    let summary = ok(codefuel(&[
+        "pairs",
+        "--matrix",
+        path.to_str().unwrap(),
+        "--output",
+        pairs.to_str().unwrap(),
+    ]));
+    assert!(summary.contains("3 correctness, 3 efficiency"), "{summary}");
+    let records = lines(&pairs);
+    let pal_pairs: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["metadata"]["id"] == "palindrome")
+        .collect();
+    assert_eq!(pal_pairs[0]["metadata"]["kind"], "correctness");
+    assert_eq!(pal_pairs[0]["metadata"]["chosen_index"], 0);
+    assert_eq!(pal_pairs[0]["metadata"]["rejected_index"], 3);
+    assert_eq!(pal_pairs[0]["chosen"], pal["codes"][0]);
+    assert_eq!(pal_pairs[0]["prompt"], pal["prompt"]);
+    assert_eq!(pal_pairs[1]["metadata"]["kind"], "efficiency");
+    assert_eq!(pal_pairs[1]["metadata"]["chosen_index"], 0);
+    assert_eq!(pal_pairs[1]["metadata"]["rejected_index"], 1);
+
+    // KTO: every paired code once, with a label.
+    let kto = dir.path().join("kto.jsonl");
+    ok(codefuel(&[
+        "pairs",
+        "--matrix",
+        path.to_str().unwrap(),
+        "--strategy",
+        "acecoder",
+        "--format",
+        "kto",
+        "--output",
+        kto.to_str().unwrap(),
+    ]));
+    let kto = lines(&kto);
+    assert!(!kto.is_empty());
+    assert!(
+        kto.iter()
+            .all(|r| r["label"].is_boolean() && r["completion"].is_string())
+    );
+
+    // Scores: CodeDPO distrusts the wrong test.
+    let scores = dir.path().join("scores.jsonl");
+    ok(codefuel(&[
+        "score",
+        "--matrix",
+        path.to_str().unwrap(),
+        "--output",
+        scores.to_str().unwrap(),
+    ]));
+    let scores = lines(&scores);
+    assert_eq!(scores[0]["tests"][5]["trusted"], false);
+    assert_eq!(scores[0]["tests"][0]["trusted"], true);
+}
+
+#[test]
+fn tests_do_not_see_each_others_module_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("p.jsonl");
+    let problem = serde_json::json!({
+        "id": "state",
+        "prompt": "count calls",
+        "codes": ["seen = []\n\ndef f(x):\n    seen.append(x)\n    return len(seen)\n"],
+        "tests": ["assert f(1) == 1", "assert f(2) == 1", "seen.append(0)\nassert len(seen) == 1"],
+    });
+    std::fs::write(&input, format!("{problem}\n")).unwrap();
+    for isolation in ["module", "fresh"] {
+        let m = lines(&matrix(
+            dir.path(),
+            &input,
+            "m.jsonl",
+            &["--isolation", isolation],
+        ));
+        assert_eq!(
+            statuses(&m[0]["rows"][0]),
+            ["pass", "pass", "pass"],
+            "{isolation}"
+        );
+    }
+}
+
+#[test]
+fn bad_problem_lines_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("p.jsonl");
+    std::fs::write(
+        &input,
+        "{\"id\": \"a\", \"prompt\": \"\", \"codes\": [], \"tests\": []}\n{\"id\": \"b\", \"codes\": 3}\n",
+    )
+    .unwrap();
+    let out = codefuel(&[
+        "matrix",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        dir.path().join("m.jsonl").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("p.jsonl:2:"), "{stderr}");
+
+    let out = codefuel(&[
+        "pairs",
+        "--matrix",
+        input.to_str().unwrap(),
+        "--output",
+        dir.path().join("x.jsonl").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("p.jsonl:1:"));
+}
