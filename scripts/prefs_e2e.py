@@ -10,7 +10,10 @@ strategy's chosen code is correct by evalplus 0.3.1's verdict (base and plus pas
 
     python3 scripts/prefs_e2e.py [--codefuel target/release/codefuel] [--dataset humaneval|mbpp|both]
                                  [--tests-per-task 8] [--wrong-share 0.3] [--seed 0]
-                                 [--isolation fresh|shared] [--workdir DIR]
+                                 [--isolation module|fresh] [--with-reference] [--workdir DIR]
+
+With --with-reference each problem carries the canonical solution as its `reference`, which
+only AceCoder uses (it keeps the tests the reference passes, as in its paper).
 
 Expected outputs are computed natively with this python3 (the canonical solutions are
 trusted). Deterministic: the wrong asserts are chosen with a seeded generator.
@@ -124,15 +127,16 @@ def build(dataset, args, driver, rng):
             else:
                 tests.append("assert %s == %s\n" % (call, exp_text))
         code_list = list(by_code)
-        out.append(
-            {
-                "id": task_id,
-                "prompt": p["prompt"],
-                "codes": code_list,
-                "tests": tests,
-                "entry_point": p["entry_point"],
-            }
-        )
+        problem = {
+            "id": task_id,
+            "prompt": p["prompt"],
+            "codes": code_list,
+            "tests": tests,
+            "entry_point": p["entry_point"],
+        }
+        if args.with_reference:
+            problem["reference"] = p["prompt"] + p["canonical_solution"]
+        out.append(problem)
         truth[task_id] = [by_code[c] for c in code_list]
     return out, truth
 
@@ -156,6 +160,7 @@ def main():
     parser.add_argument("--wrong-share", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--isolation", default="module")
+    parser.add_argument("--with-reference", action="store_true")
     parser.add_argument("--workdir", default="")
     args = parser.parse_args()
     workdir = args.workdir or tempfile.mkdtemp(prefix="codefuel-prefs-")
@@ -171,13 +176,32 @@ def main():
                 f.write(json.dumps(p) + "\n")
         n_codes = sum(len(p["codes"]) for p in problems)
         n_correct = sum(sum(v) for v in truth.values())
-        print("%s: %d problems, %d codes (%d correct by evalplus), %d tests"
-              % (dataset, len(problems), n_codes, n_correct, sum(len(p["tests"]) for p in problems)))
+        mixed = {t for t, v in truth.items() if any(v) and not all(v)}
+        print("%s: %d problems (%d with both correct and wrong codes), %d codes (%d correct by "
+              "evalplus), %d tests" % (dataset, len(problems), len(mixed), n_codes, n_correct,
+                                       sum(len(p["tests"]) for p in problems)))
         matrix_path = os.path.join(workdir, dataset + ".matrix.jsonl")
         print("  " + run([args.codefuel, "matrix", "-q", "--input", problems_path, "--output",
                            matrix_path, "--isolation", args.isolation]).splitlines()[0])
-        print("  %-11s %7s %9s %16s %18s %14s" % ("strategy", "pairs", "problems", "chosen correct",
-                                                  "rejected incorrect", "pair correct"))
+        # Throughput on ordinary asserts: the same set without the codes that hit a fuel
+        # limit (each such cell burns its whole limit, ~1 s of guest work).
+        with open(matrix_path) as f:
+            rows = [json.loads(l) for l in f]
+        ordinary_path = os.path.join(workdir, dataset + ".ordinary.jsonl")
+        with open(ordinary_path, "w") as f:
+            for m in rows:
+                keep = [c for c, r in zip(m["codes"], m["rows"])
+                        if not any(x["status"] == "fuel_limit" for x in r["cells"])]
+                p = {k: m[k] for k in ("id", "prompt", "tests")}
+                p["codes"] = keep
+                f.write(json.dumps(p) + "\n")
+        line = run([args.codefuel, "matrix", "-q", "--input", ordinary_path, "--output",
+                    os.path.join(workdir, dataset + ".ordinary.matrix.jsonl"), "--isolation",
+                    args.isolation]).splitlines()[0]
+        print("  without the codes that hit a fuel limit: " + line)
+        print("  %-11s %7s %9s %16s %18s %14s %22s" % (
+            "strategy", "pairs", "problems", "chosen correct", "rejected incorrect", "pair correct",
+            "chosen correct (mixed)"))
         for strategy in STRATEGIES:
             pairs_path = os.path.join(workdir, "%s.%s.pairs.jsonl" % (dataset, strategy))
             run([args.codefuel, "pairs", "--matrix", matrix_path, "--strategy", strategy,
@@ -193,8 +217,12 @@ def main():
                 both = sum(good(m, "chosen_index") and not good(m, "rejected_index") for m in corr) / n
             else:
                 chosen = rejected = both = float("nan")
-            print("  %-11s %7d %9d %15.1f%% %17.1f%% %13.1f%%"
-                  % (strategy, n, len({m["id"] for m in corr}), 100 * chosen, 100 * rejected, 100 * both))
+            on_mixed = [m for m in corr if m["id"] in mixed]
+            chosen_mixed = (sum(good(m, "chosen_index") for m in on_mixed) / len(on_mixed)
+                            if on_mixed else float("nan"))
+            print("  %-11s %7d %9d %15.1f%% %17.1f%% %13.1f%% %15.1f%% of %d"
+                  % (strategy, n, len({m["id"] for m in corr}), 100 * chosen, 100 * rejected,
+                     100 * both, 100 * chosen_mixed, len(on_mixed)))
             if eff:
                 ok = sum(good(m, "chosen_index") and good(m, "rejected_index") for m in eff) / len(eff)
                 ratio = [m["rejected_fuel"] / max(1, m["chosen_fuel"]) for m in eff]

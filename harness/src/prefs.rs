@@ -47,7 +47,7 @@ pub enum Strategy {
     /// pair plus an efficiency pair among the codes passing every test.
     AllTests,
     /// CodeDPO ablation baseline: most vs fewest tests passed; correctness pair only (the
-    /// same pair as [`Strategy::AllTests`], without its efficiency pair).
+    /// same pair as `all-tests`, without its efficiency pair).
     PassCount,
     /// Baseline: two distinct codes drawn at random (seeded, deterministic per problem).
     Random,
