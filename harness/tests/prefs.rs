@@ -250,3 +250,28 @@ fn bad_problem_lines_are_named() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("p.jsonl:1:"));
 }
+
+#[test]
+fn a_test_that_forges_the_drivers_end_only_costs_its_own_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("p.jsonl");
+    let problem = serde_json::json!({
+        "id": "forge",
+        "prompt": "f",
+        "codes": ["def f(x):\n    return x\n"],
+        "tests": [
+            "import _codefuel, os\n_codefuel.emit('done', b'')\nos._exit(0)",
+            "assert f(1) == 1",
+        ],
+    });
+    std::fs::write(&input, format!("{problem}\n")).unwrap();
+    for isolation in ["module", "fresh"] {
+        let m = lines(&matrix(
+            dir.path(),
+            &input,
+            "m.jsonl",
+            &["--isolation", isolation],
+        ));
+        assert_eq!(statuses(&m[0]["rows"][0]), ["crash", "pass"], "{isolation}");
+    }
+}
