@@ -46,7 +46,7 @@ pub enum CellStatus {
     Error,
     /// The test went over its fuel limit (or the code over its load budget).
     FuelLimit,
-    /// The memory cap was hit.
+    /// The memory cap was hit (a trap, or a `MemoryError` the code did not catch).
     Memory,
     /// The code or the test does not parse.
     SyntaxError,
@@ -228,7 +228,10 @@ fn run_code(
         Some(data) => {
             let record: LoadRecord = serde_json::from_slice(data).context("bad load record")?;
             Some(Cell {
-                status: record.status,
+                status: memory_error_is_memory(
+                    record.status,
+                    record.error.as_deref().unwrap_or(""),
+                ),
                 fuel: record.fuel,
                 error: record.error,
             })
@@ -285,6 +288,16 @@ fn trap_status(verdict: &Verdict) -> (CellStatus, Option<String>) {
     }
 }
 
+/// A `MemoryError` is the memory cap as the guest sees it: a failed allocation that Python
+/// code could catch, rather than a trap.
+fn memory_error_is_memory(status: CellStatus, error: &str) -> CellStatus {
+    if status == CellStatus::Error && error == "MemoryError" {
+        CellStatus::Memory
+    } else {
+        status
+    }
+}
+
 /// Parses the driver's `"<index> <status> <fuel> <exception type>"` cell record.
 fn parse_cell(data: &[u8]) -> Result<(usize, Cell)> {
     let text = std::str::from_utf8(data)?;
@@ -303,7 +316,7 @@ fn parse_cell(data: &[u8]) -> Result<(usize, Cell)> {
     Ok((
         index,
         Cell {
-            status,
+            status: memory_error_is_memory(status, error),
             fuel,
             error: (!error.is_empty()).then(|| error.to_owned()),
         },
@@ -496,6 +509,8 @@ mod tests {
         assert_eq!(cell.status, CellStatus::Error);
         assert_eq!(cell.fuel, 150);
         assert_eq!(cell.error.as_deref(), Some("ZeroDivisionError"));
+        let (_, cell) = parse_cell(b"1 error 9 MemoryError").unwrap();
+        assert_eq!(cell.status, CellStatus::Memory);
         let (_, cell) = parse_cell(b"0 pass 7 ").unwrap();
         assert_eq!((cell.status, cell.error), (CellStatus::Pass, None));
         assert!(parse_cell(b"0 maybe 7 ").is_err());

@@ -275,3 +275,18 @@ fn a_test_that_forges_the_drivers_end_only_costs_its_own_cell() {
         assert_eq!(statuses(&m[0]["rows"][0]), ["crash", "pass"], "{isolation}");
     }
 }
+
+#[test]
+fn the_memory_cap_is_a_cell_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("p.jsonl");
+    let problem = serde_json::json!({
+        "id": "memory",
+        "prompt": "f",
+        "codes": ["def f(x):\n    return x\n"],
+        "tests": ["blob = bytearray(300 * 1024 * 1024)", "assert f(1) == 1"],
+    });
+    std::fs::write(&input, format!("{problem}\n")).unwrap();
+    let m = lines(&matrix(dir.path(), &input, "m.jsonl", &["--memory", "128"]));
+    assert_eq!(statuses(&m[0]["rows"][0]), ["memory", "pass"]);
+}
