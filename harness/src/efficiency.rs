@@ -169,6 +169,54 @@ pub struct SpeedupSummary {
     pub bootstrap_seed: u64,
 }
 
+/// The distribution of `profile`'s ratios (sample fuel / canonical fuel; > 1 is slower).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RatioSummary {
+    /// Passing samples.
+    pub samples: usize,
+    /// Tasks they cover.
+    pub tasks: usize,
+    /// Arithmetic mean.
+    pub mean: f64,
+    /// Geometric mean.
+    pub geometric_mean: f64,
+    /// 10th percentile.
+    pub p10: f64,
+    /// First quartile.
+    pub p25: f64,
+    /// Median.
+    pub median: f64,
+    /// Third quartile.
+    pub p75: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// Share of samples at least 10 % slower than the canonical solution (ratio ≥ 1.1).
+    pub share_slower_10pct: f64,
+    /// Share of samples at least 10 % faster (ratio ≤ 1/1.1).
+    pub share_faster_10pct: f64,
+}
+
+impl RatioSummary {
+    /// The summary of non-empty `ratios` from `tasks` tasks.
+    pub fn of(ratios: &[f64], tasks: usize) -> Self {
+        let n = ratios.len() as f64;
+        let share = |f: &dyn Fn(f64) -> bool| ratios.iter().filter(|&&r| f(r)).count() as f64 / n;
+        RatioSummary {
+            samples: ratios.len(),
+            tasks,
+            mean: ratios.iter().sum::<f64>() / n,
+            geometric_mean: (ratios.iter().map(|r| r.ln()).sum::<f64>() / n).exp(),
+            p10: quantile(ratios, 0.1),
+            p25: quantile(ratios, 0.25),
+            median: quantile(ratios, 0.5),
+            p75: quantile(ratios, 0.75),
+            p90: quantile(ratios, 0.9),
+            share_slower_10pct: share(&|r| r >= 1.1),
+            share_faster_10pct: share(&|r| r <= 1.0 / 1.1),
+        }
+    }
+}
+
 /// Resamples of the bootstrap interval.
 pub const BOOTSTRAP_RESAMPLES: usize = 10_000;
 /// The fixed seed of the bootstrap, so a report is the same on every run.
@@ -374,6 +422,16 @@ mod tests {
         assert_eq!(s[0].task_id, "A");
         assert_eq!((s[0].baseline_fuel, s[0].baseline_samples), (200.0, 2));
         assert_eq!(s[0].speedup, 2.0);
+    }
+
+    #[test]
+    fn ratio_summary() {
+        // Ratios 0.5, 1, 2, 4: shares 2/4 slower (2, 4) and 1/4 faster (0.5).
+        let s = RatioSummary::of(&[4.0, 1.0, 0.5, 2.0], 3);
+        assert_eq!((s.samples, s.tasks), (4, 3));
+        assert_eq!(s.median, 1.5);
+        assert!((s.geometric_mean - 2f64.sqrt()).abs() < 1e-12);
+        assert_eq!((s.share_slower_10pct, s.share_faster_10pct), (0.5, 0.25));
     }
 
     #[test]

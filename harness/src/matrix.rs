@@ -177,17 +177,6 @@ struct LoadRecord {
     fuel: u64,
 }
 
-/// Fuel accounting of one problem, shared by its rows so the budget is spent in a fixed order.
-struct Budget {
-    left: u64,
-}
-
-impl Budget {
-    fn spend(&mut self, fuel: u64) {
-        self.left = self.left.saturating_sub(fuel);
-    }
-}
-
 /// What one driver run produced: the load outcome (if reached) and the cells, in run order.
 struct RunCells {
     load: Option<Cell>,
@@ -323,13 +312,14 @@ fn parse_cell(data: &[u8]) -> Result<(usize, Cell)> {
     ))
 }
 
-/// The row of one code: every test's cell, run as `options.isolation` says, within `budget`.
+/// The row of one code: every test's cell, run as `options.isolation` says, while the
+/// problem's `budget_left` lasts.
 fn code_row(
     sandbox: &Sandbox,
     code: &str,
     tests: &[String],
     options: &MatrixOptions,
-    budget: &mut Budget,
+    budget_left: &mut u64,
 ) -> Result<CodeRow> {
     let skipped = || Cell {
         status: CellStatus::Skipped,
@@ -344,7 +334,7 @@ fn code_row(
     let mut first = true;
     while first || !pending.is_empty() {
         first = false;
-        if budget.left == 0 {
+        if *budget_left == 0 {
             break;
         }
         let order: &[usize] = match options.isolation {
@@ -352,7 +342,7 @@ fn code_row(
             Isolation::Module => &pending,
         };
         let run = run_code(sandbox, code, tests, order, options)?;
-        budget.spend(run.fuel);
+        *budget_left = budget_left.saturating_sub(run.fuel);
         let run_load = run.load.expect("every run reports or traps in the load");
         if run_load.status != CellStatus::Pass {
             // The code does not load: every test shares that fate, without running.
@@ -399,20 +389,25 @@ pub fn problem_matrix(
     problem: &MatrixProblem,
     options: &MatrixOptions,
 ) -> Result<ProblemMatrix> {
-    let mut budget = Budget {
-        left: options.problem_fuel,
-    };
+    // The problem's fuel budget, spent by its rows in a fixed order.
+    let mut budget_left = options.problem_fuel;
     let reference_passes = match &problem.reference {
         Some(reference) => {
-            let row = code_row(sandbox, reference, &problem.tests, options, &mut budget)
-                .context("running the reference")?;
+            let row = code_row(
+                sandbox,
+                reference,
+                &problem.tests,
+                options,
+                &mut budget_left,
+            )
+            .context("running the reference")?;
             Some(row.cells.iter().map(|c| c.status.passed()).collect())
         }
         None => None,
     };
     let mut rows = Vec::with_capacity(problem.codes.len());
     for (c, code) in problem.codes.iter().enumerate() {
-        let row = code_row(sandbox, code, &problem.tests, options, &mut budget)
+        let row = code_row(sandbox, code, &problem.tests, options, &mut budget_left)
             .with_context(|| format!("running code {c}"))?;
         rows.push(row);
     }

@@ -290,3 +290,27 @@ fn the_memory_cap_is_a_cell_status() {
     let m = lines(&matrix(dir.path(), &input, "m.jsonl", &["--memory", "128"]));
     assert_eq!(statuses(&m[0]["rows"][0]), ["memory", "pass"]);
 }
+
+#[test]
+fn cells_after_the_problem_budget_are_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("p.jsonl");
+    let problem = serde_json::json!({
+        "id": "budget",
+        "prompt": "f",
+        "codes": ["def f(x):\n    while True:\n        pass\n", "def f(x):\n    return x\n"],
+        "tests": ["assert f(1) == 1", "assert f(2) == 2"],
+    });
+    std::fs::write(&input, format!("{problem}\n")).unwrap();
+    // The first hang spends the whole 1 G budget: nothing after it runs.
+    let m = lines(&matrix(
+        dir.path(),
+        &input,
+        "m.jsonl",
+        &["--problem-fuel", "1000000000"],
+    ));
+    let rows = &m[0]["rows"];
+    assert_eq!(statuses(&rows[0]), ["fuel_limit", "skipped"]);
+    assert_eq!(statuses(&rows[1]), ["skipped", "skipped"]);
+    assert_eq!(rows[1]["load"]["status"], "skipped");
+}

@@ -9,7 +9,9 @@ use serde_json::json;
 
 use crate::commands::evaluate::EvaluateArgs;
 use crate::dataset::{Dataset, DatasetKind};
-use crate::efficiency::{SampleFuel, sample_fuels, speedup_svg, summarize, task_speedups};
+use crate::efficiency::{
+    RatioSummary, SampleFuel, sample_fuels, speedup_svg, summarize, task_speedups,
+};
 use crate::evalplus::FuelPolicy;
 use crate::evaluate::InputOrder;
 use crate::groundtruth;
@@ -219,20 +221,7 @@ pub fn profile(args: &ProfileArgs) -> Result<i32> {
         })
         .collect();
     let ratios: Vec<f64> = rows.iter().map(|r| r.2).collect();
-    let n = ratios.len() as f64;
-    let overall = json!({
-        "samples": rows.len(),
-        "tasks": task_ids.len(),
-        "mean": ratios.iter().sum::<f64>() / n,
-        "geometric_mean": (ratios.iter().map(|r| r.ln()).sum::<f64>() / n).exp(),
-        "p10": quantile(&ratios, 0.1),
-        "p25": quantile(&ratios, 0.25),
-        "median": quantile(&ratios, 0.5),
-        "p75": quantile(&ratios, 0.75),
-        "p90": quantile(&ratios, 0.9),
-        "share_slower_10pct": ratios.iter().filter(|&&r| r >= 1.1).count() as f64 / n,
-        "share_faster_10pct": ratios.iter().filter(|&&r| r <= 1.0 / 1.1).count() as f64 / n,
-    });
+    let overall = RatioSummary::of(&ratios, task_ids.len());
     let mut per_task = Vec::new();
     for task in &task_ids {
         let r: Vec<f64> = rows
@@ -257,16 +246,12 @@ pub fn profile(args: &ProfileArgs) -> Result<i32> {
     );
     println!(
         "  median {:.3}×   mean {:.3}×   geometric mean {:.3}×   p10 {:.3}×   p90 {:.3}×",
-        overall["median"].as_f64().unwrap(),
-        overall["mean"].as_f64().unwrap(),
-        overall["geometric_mean"].as_f64().unwrap(),
-        overall["p10"].as_f64().unwrap(),
-        overall["p90"].as_f64().unwrap()
+        overall.median, overall.mean, overall.geometric_mean, overall.p10, overall.p90
     );
     println!(
         "  ≥ 10 % slower than the canonical solution: {:.1} %   ≥ 10 % faster: {:.1} %",
-        100.0 * overall["share_slower_10pct"].as_f64().unwrap(),
-        100.0 * overall["share_faster_10pct"].as_f64().unwrap()
+        100.0 * overall.share_slower_10pct,
+        100.0 * overall.share_faster_10pct
     );
     // Slowest first; ties in task and sample order.
     rows.sort_by(|a, b| b.2.total_cmp(&a.2));
