@@ -314,7 +314,8 @@ pub fn speedup_svg(tasks: &[TaskSpeedup], summary: &SpeedupSummary, title: &str)
         100.0 * summary.share_faster_10pct,
         100.0 * summary.share_slower_10pct
     );
-    // Axis ticks at powers of two.
+    // Axis ticks at powers of two, at most about a dozen.
+    let step = (max_log / 6.0).ceil().max(1.0);
     let mut k = -max_log;
     while k <= max_log {
         let s = 2f64.powf(k);
@@ -327,7 +328,7 @@ pub fn speedup_svg(tasks: &[TaskSpeedup], summary: &SpeedupSummary, title: &str)
             yy + 4.0,
             format_ratio(s)
         );
-        k += 1.0;
+        k += step;
     }
     for (s, color) in [(1.1, "#2a7"), (1.0 / 1.1, "#c44")] {
         let yy = y(s);
