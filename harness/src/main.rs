@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use codefuel::commands::RunnerArgs;
 use codefuel::commands::evaluate::{self, EvaluateArgs};
 use codefuel::commands::matrix::{self, MatrixArgs};
 use codefuel::commands::pairs::{self, PairsArgs, ScoreArgs};
@@ -13,8 +14,7 @@ use codefuel::commands::speedup::{self, ProfileArgs, SpeedupArgs};
 use codefuel::dataset::DatasetKind;
 use codefuel::evalplus::{DEFAULT_GT_FUEL_FACTOR, DEFAULT_MIN_FUEL, FuelPolicy};
 use codefuel::evaluate::InputOrder;
-use codefuel::parallel::default_jobs;
-use codefuel::runtime::{DEFAULT_FUEL, default_cache_dir};
+use codefuel::runtime::DEFAULT_FUEL;
 
 #[derive(Parser)]
 #[command(
@@ -87,9 +87,6 @@ enum Command {
         /// result and fuel in the output.
         #[arg(long)]
         test_details: bool,
-        /// Worker threads [default: all cores].
-        #[arg(long, short = 'j', value_name = "N")]
-        jobs: Option<usize>,
         /// Smallest per-input fuel limit (evalplus's 1 s minimum time limit).
         #[arg(long, value_name = "N", default_value_t = DEFAULT_MIN_FUEL)]
         min_fuel: u64,
@@ -99,16 +96,12 @@ enum Command {
         /// Memory cap of each run, in MiB.
         #[arg(long, value_name = "MB", default_value_t = 4096)]
         memory: u64,
-        /// Cache directory for the compiled guest, datasets and expected outputs
-        /// [default: $CODEFUEL_CACHE_DIR or ~/.cache/codefuel].
-        #[arg(long, value_name = "DIR")]
-        cache_dir: Option<PathBuf>,
         /// The order in which each split's inputs are judged.
         #[arg(long, value_enum, default_value_t = InputOrder::CheapestFirst)]
         input_order: InputOrder,
-        /// No progress bars; print the summary only.
-        #[arg(long, short = 'q')]
-        quiet: bool,
+        /// Workers, cache and progress.
+        #[command(flatten)]
+        runner: RunnerArgs,
     },
     /// Run every generated code against every generated test of each problem (the execution
     /// matrix that `pairs` and `score` read).
@@ -164,13 +157,11 @@ fn main() -> ExitCode {
             output,
             base_only,
             test_details,
-            jobs,
             min_fuel,
             gt_fuel_factor,
             memory,
-            cache_dir,
             input_order,
-            quiet,
+            runner,
         } => evaluate::execute(&EvaluateArgs {
             dataset,
             samples,
@@ -178,15 +169,15 @@ fn main() -> ExitCode {
             output,
             base_only,
             test_details,
-            jobs: jobs.unwrap_or_else(default_jobs).max(1),
+            jobs: runner.jobs(),
             policy: FuelPolicy {
                 min_fuel,
                 gt_factor: gt_fuel_factor,
             },
             memory_mib: memory.min(4096),
-            cache_dir: cache_dir.unwrap_or_else(default_cache_dir),
+            cache_dir: runner.cache_dir(),
             input_order,
-            quiet,
+            quiet: runner.quiet,
         }),
         Command::Matrix(args) => matrix::execute(&args),
         Command::Pairs(args) => pairs::pairs(&args),

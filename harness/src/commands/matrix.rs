@@ -5,13 +5,14 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use codefuel_runtime::{Sandbox, SandboxConfig, default_cache_dir};
+use codefuel_runtime::{Sandbox, SandboxConfig};
 
+use crate::commands::RunnerArgs;
 use crate::matrix::{
     DEFAULT_LOAD_FUEL, DEFAULT_PROBLEM_FUEL, DEFAULT_TEST_FUEL, Isolation, MatrixOptions,
     problem_matrix, read_problems, status_counts,
 };
-use crate::parallel::{self, default_jobs};
+use crate::parallel;
 
 /// Flags of `codefuel matrix`.
 #[derive(Clone, Debug, clap::Args)]
@@ -40,15 +41,9 @@ pub struct MatrixArgs {
     /// Memory cap of each run, in MiB.
     #[arg(long, value_name = "MB", default_value_t = 1024)]
     pub memory: u64,
-    /// Worker threads [default: all cores]; problems are spread over them.
-    #[arg(long, short = 'j', value_name = "N")]
-    pub jobs: Option<usize>,
-    /// Cache directory for the compiled guest [default: $CODEFUEL_CACHE_DIR or ~/.cache/codefuel].
-    #[arg(long, value_name = "DIR")]
-    pub cache_dir: Option<PathBuf>,
-    /// No progress bar.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
+    /// Workers (problems are spread over them), cache and progress.
+    #[command(flatten)]
+    pub runner: RunnerArgs,
 }
 
 /// Runs the command; returns the process exit status.
@@ -70,7 +65,7 @@ pub fn execute(args: &MatrixArgs) -> Result<i32> {
     let mut out = std::fs::File::create(&args.output)
         .with_context(|| format!("cannot create {}", args.output.display()))?;
     let sandbox = Sandbox::with_config(&SandboxConfig {
-        cache_dir: Some(args.cache_dir.clone().unwrap_or_else(default_cache_dir)),
+        cache_dir: Some(args.runner.cache_dir()),
         ..SandboxConfig::default()
     })?;
     let options = MatrixOptions {
@@ -80,8 +75,8 @@ pub fn execute(args: &MatrixArgs) -> Result<i32> {
         memory_bytes: args.memory.min(4096).saturating_mul(1 << 20),
         isolation: args.isolation,
     };
-    let jobs = args.jobs.unwrap_or_else(default_jobs).max(1);
-    let bar = if args.quiet {
+    let jobs = args.runner.jobs();
+    let bar = if args.runner.quiet {
         indicatif::ProgressBar::hidden()
     } else {
         parallel::progress_bar(problems.len(), "matrix")

@@ -4,9 +4,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use codefuel_runtime::{Sandbox, SandboxConfig, default_cache_dir};
+use codefuel_runtime::{Sandbox, SandboxConfig};
 use serde_json::json;
 
+use crate::commands::RunnerArgs;
 use crate::commands::evaluate::EvaluateArgs;
 use crate::dataset::{Dataset, DatasetKind};
 use crate::efficiency::{
@@ -15,7 +16,6 @@ use crate::efficiency::{
 use crate::evalplus::FuelPolicy;
 use crate::evaluate::InputOrder;
 use crate::groundtruth;
-use crate::parallel::default_jobs;
 use crate::stats::quantile;
 
 /// Flags shared by the efficiency commands: which dataset and how to evaluate.
@@ -27,26 +27,12 @@ pub struct DatasetArgs {
     /// A local copy of the problem set (.jsonl or .jsonl.gz) instead of the download.
     #[arg(long, value_name = "FILE")]
     pub dataset_file: Option<PathBuf>,
-    /// Worker threads for any evaluation still needed [default: all cores].
-    #[arg(long, short = 'j', value_name = "N")]
-    pub jobs: Option<usize>,
-    /// Cache directory [default: $CODEFUEL_CACHE_DIR or ~/.cache/codefuel].
-    #[arg(long, value_name = "DIR")]
-    pub cache_dir: Option<PathBuf>,
-    /// No progress bars.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
+    /// Workers for any evaluation still needed, cache and progress.
+    #[command(flatten)]
+    pub runner: RunnerArgs,
 }
 
 impl DatasetArgs {
-    fn cache_dir(&self) -> PathBuf {
-        self.cache_dir.clone().unwrap_or_else(default_cache_dir)
-    }
-
-    fn jobs(&self) -> usize {
-        self.jobs.unwrap_or_else(default_jobs).max(1)
-    }
-
     /// The evaluation of `samples` with default limits, results next to the samples.
     fn evaluate_args(&self, samples: &Path) -> EvaluateArgs {
         EvaluateArgs {
@@ -56,12 +42,12 @@ impl DatasetArgs {
             output: None,
             base_only: false,
             test_details: false,
-            jobs: self.jobs(),
+            jobs: self.runner.jobs(),
             policy: FuelPolicy::default(),
             memory_mib: 4096,
-            cache_dir: self.cache_dir(),
+            cache_dir: self.runner.cache_dir(),
             input_order: InputOrder::CheapestFirst,
-            quiet: self.quiet,
+            quiet: self.runner.quiet,
         }
     }
 
@@ -97,7 +83,7 @@ pub fn speedup(args: &SpeedupArgs) -> Result<i32> {
     let dataset = Dataset::resolve(
         args.data.dataset,
         args.data.dataset_file.as_deref(),
-        &args.data.cache_dir(),
+        &args.data.runner.cache_dir(),
     )?;
     let baseline = args.data.fuels(&dataset, &args.baseline)?;
     let candidate = args.data.fuels(&dataset, &args.candidate)?;
@@ -189,7 +175,7 @@ pub struct ProfileArgs {
 
 /// Runs `codefuel profile`; returns the process exit status.
 pub fn profile(args: &ProfileArgs) -> Result<i32> {
-    let cache_dir = args.data.cache_dir();
+    let cache_dir = args.data.runner.cache_dir();
     let dataset = Dataset::resolve(
         args.data.dataset,
         args.data.dataset_file.as_deref(),
@@ -210,9 +196,14 @@ pub fn profile(args: &ProfileArgs) -> Result<i32> {
     })?;
     let mut task_ids: Vec<&str> = passing.iter().map(|s| s.task_id.as_str()).collect();
     task_ids.dedup();
-    let truth =
-        groundtruth::load_or_compute(&dataset, &task_ids, &sandbox, &cache_dir, args.data.jobs())
-            .context("loading the canonical solutions' fuel")?;
+    let truth = groundtruth::load_or_compute(
+        &dataset,
+        &task_ids,
+        &sandbox,
+        &cache_dir,
+        args.data.runner.jobs(),
+    )
+    .context("loading the canonical solutions' fuel")?;
     let mut rows: Vec<(&SampleFuel, u64, f64)> = passing
         .iter()
         .map(|s| {
