@@ -1,31 +1,12 @@
 //! `codefuel speedup` and `codefuel profile` on the demo problem set with samples whose
 //! relative speed is known by design (examples/speedup).
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
+use common::{codefuel, ok, repo};
 use serde_json::Value;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn codefuel(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_codefuel"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
 
 /// Copies the example samples into `dir` (results are written next to them).
 fn samples(dir: &Path) -> (PathBuf, PathBuf) {

@@ -1,11 +1,11 @@
 //! `codefuel evaluate` end to end on the shipped demo problem set (examples/demo).
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use common::repo;
 
 fn evaluate(samples: &Path, output: &Path, extra: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_codefuel"))

@@ -1,37 +1,17 @@
 //! `codefuel matrix`, `pairs` and `score` end to end on the shipped example (examples/prefs).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::{Path, PathBuf};
+
+use common::{codefuel, lines, ok, repo};
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn codefuel(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_codefuel"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "stdout: {}\nstderr: {}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+/// Writes one problem as a problems file in `dir`.
+fn one_problem(dir: &Path, problem: Value) -> PathBuf {
+    let input = dir.join("p.jsonl");
+    std::fs::write(&input, format!("{problem}\n")).unwrap();
+    input
 }
 
 /// Runs `codefuel matrix` on `input` with a 1 G test limit; returns the output path.
@@ -48,7 +28,7 @@ fn matrix(dir: &Path, input: &Path, name: &str, extra: &[&str]) -> PathBuf {
         output.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    ok(codefuel(&args));
+    ok(&codefuel(&args));
     output
 }
 
@@ -138,7 +118,7 @@ fn example_matrix_cells_pairs_and_scores() {
 
     // CodeDPO: the best code against the syntax error, and slicing against the loop.
     let pairs = dir.path().join("pairs.jsonl");
-    let summary = ok(codefuel(&[
+    let summary = ok(&codefuel(&[
         "pairs",
         "--matrix",
         path.to_str().unwrap(),
@@ -162,7 +142,7 @@ fn example_matrix_cells_pairs_and_scores() {
 
     // KTO: every paired code once, with a label.
     let kto = dir.path().join("kto.jsonl");
-    ok(codefuel(&[
+    ok(&codefuel(&[
         "pairs",
         "--matrix",
         path.to_str().unwrap(),
@@ -182,7 +162,7 @@ fn example_matrix_cells_pairs_and_scores() {
 
     // Scores: CodeDPO distrusts the wrong test.
     let scores = dir.path().join("scores.jsonl");
-    ok(codefuel(&[
+    ok(&codefuel(&[
         "score",
         "--matrix",
         path.to_str().unwrap(),
@@ -197,14 +177,15 @@ fn example_matrix_cells_pairs_and_scores() {
 #[test]
 fn tests_do_not_see_each_others_module_state() {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("p.jsonl");
-    let problem = serde_json::json!({
-        "id": "state",
-        "prompt": "count calls",
-        "codes": ["seen = []\n\ndef f(x):\n    seen.append(x)\n    return len(seen)\n"],
-        "tests": ["assert f(1) == 1", "assert f(2) == 1", "seen.append(0)\nassert len(seen) == 1"],
-    });
-    std::fs::write(&input, format!("{problem}\n")).unwrap();
+    let input = one_problem(
+        dir.path(),
+        serde_json::json!({
+            "id": "state",
+            "prompt": "count calls",
+            "codes": ["seen = []\n\ndef f(x):\n    seen.append(x)\n    return len(seen)\n"],
+            "tests": ["assert f(1) == 1", "assert f(2) == 1", "seen.append(0)\nassert len(seen) == 1"],
+        }),
+    );
     for isolation in ["module", "fresh"] {
         let m = lines(&matrix(
             dir.path(),
@@ -254,17 +235,18 @@ fn bad_problem_lines_are_named() {
 #[test]
 fn a_test_that_forges_the_drivers_end_only_costs_its_own_cell() {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("p.jsonl");
-    let problem = serde_json::json!({
-        "id": "forge",
-        "prompt": "f",
-        "codes": ["def f(x):\n    return x\n"],
-        "tests": [
-            "import _codefuel, os\n_codefuel.emit('done', b'')\nos._exit(0)",
-            "assert f(1) == 1",
-        ],
-    });
-    std::fs::write(&input, format!("{problem}\n")).unwrap();
+    let input = one_problem(
+        dir.path(),
+        serde_json::json!({
+            "id": "forge",
+            "prompt": "f",
+            "codes": ["def f(x):\n    return x\n"],
+            "tests": [
+                "import _codefuel, os\n_codefuel.emit('done', b'')\nos._exit(0)",
+                "assert f(1) == 1",
+            ],
+        }),
+    );
     for isolation in ["module", "fresh"] {
         let m = lines(&matrix(
             dir.path(),
@@ -279,14 +261,15 @@ fn a_test_that_forges_the_drivers_end_only_costs_its_own_cell() {
 #[test]
 fn the_memory_cap_is_a_cell_status() {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("p.jsonl");
-    let problem = serde_json::json!({
-        "id": "memory",
-        "prompt": "f",
-        "codes": ["def f(x):\n    return x\n"],
-        "tests": ["blob = bytearray(300 * 1024 * 1024)", "assert f(1) == 1"],
-    });
-    std::fs::write(&input, format!("{problem}\n")).unwrap();
+    let input = one_problem(
+        dir.path(),
+        serde_json::json!({
+            "id": "memory",
+            "prompt": "f",
+            "codes": ["def f(x):\n    return x\n"],
+            "tests": ["blob = bytearray(300 * 1024 * 1024)", "assert f(1) == 1"],
+        }),
+    );
     let m = lines(&matrix(dir.path(), &input, "m.jsonl", &["--memory", "128"]));
     assert_eq!(statuses(&m[0]["rows"][0]), ["memory", "pass"]);
 }
@@ -294,14 +277,15 @@ fn the_memory_cap_is_a_cell_status() {
 #[test]
 fn cells_after_the_problem_budget_are_skipped() {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("p.jsonl");
-    let problem = serde_json::json!({
-        "id": "budget",
-        "prompt": "f",
-        "codes": ["def f(x):\n    while True:\n        pass\n", "def f(x):\n    return x\n"],
-        "tests": ["assert f(1) == 1", "assert f(2) == 2"],
-    });
-    std::fs::write(&input, format!("{problem}\n")).unwrap();
+    let input = one_problem(
+        dir.path(),
+        serde_json::json!({
+            "id": "budget",
+            "prompt": "f",
+            "codes": ["def f(x):\n    while True:\n        pass\n", "def f(x):\n    return x\n"],
+            "tests": ["assert f(1) == 1", "assert f(2) == 2"],
+        }),
+    );
     // The first hang spends the whole 1 G budget: nothing after it runs.
     let m = lines(&matrix(
         dir.path(),
