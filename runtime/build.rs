@@ -32,6 +32,7 @@ fn build_guest(guest_dir: &Path) -> PathBuf {
     for entry in [
         "src",
         "driver",
+        "vendor",
         "Cargo.toml",
         "Cargo.lock",
         ".cargo/config.toml",
