@@ -50,6 +50,14 @@ impl DatasetKind {
         }
     }
 
+    /// The prefix of this benchmark's task ids (`HumanEval/0`, `Mbpp/2`).
+    fn task_prefix(self) -> &'static str {
+        match self {
+            DatasetKind::Humaneval => "HumanEval/",
+            DatasetKind::Mbpp => "Mbpp/",
+        }
+    }
+
     fn release_name(self) -> &'static str {
         match self {
             DatasetKind::Humaneval => "HumanEvalPlus",
@@ -165,6 +173,7 @@ impl Dataset {
         if problems.is_empty() {
             bail!("{} holds no problems", path.display());
         }
+        check_kind(kind, &problems, path)?;
         let index = problems
             .iter()
             .enumerate()
@@ -189,6 +198,28 @@ impl Dataset {
     pub fn position(&self, task_id: &str) -> Option<usize> {
         self.index.get(task_id).copied()
     }
+}
+
+/// Refuses a file that is plainly the other benchmark (its tasks would be run with the wrong
+/// evalplus rules, e.g. MBPP+'s input conversions); files with other task ids are accepted.
+fn check_kind(kind: DatasetKind, problems: &[Problem], path: &Path) -> Result<()> {
+    for other in [DatasetKind::Humaneval, DatasetKind::Mbpp] {
+        if other != kind
+            && problems
+                .iter()
+                .all(|p| p.task_id.starts_with(other.task_prefix()))
+        {
+            bail!(
+                "{} holds {} tasks ({}...) but the dataset is {}; pass --dataset {}",
+                path.display(),
+                other,
+                problems[0].task_id,
+                kind.name(),
+                other.name()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn parse_problem(line: &str) -> Result<Problem> {
@@ -271,6 +302,26 @@ mod tests {
         assert_eq!(p.atol, 1e-6);
         assert_eq!(p.base_input, "[[1], [-Infinity]]");
         assert_eq!(p.plus_input, "[]");
+    }
+
+    #[test]
+    fn the_other_benchmark_is_refused_with_the_flag_to_use() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mbpp.jsonl");
+        let line = r#"{"task_id": "Mbpp/2", "prompt": "", "entry_point": "f", "canonical_solution": "def f(x):\n    return x\n", "base_input": [[1]], "atol": 0, "plus_input": []}"#;
+        std::fs::write(&path, format!("{line}\n")).unwrap();
+        let err = Dataset::load(DatasetKind::Humaneval, &path).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("pass --dataset mbpp"),
+            "{err:#}"
+        );
+        assert_eq!(
+            Dataset::load(DatasetKind::Mbpp, &path)
+                .unwrap()
+                .problems
+                .len(),
+            1
+        );
     }
 
     #[test]
