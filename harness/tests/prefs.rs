@@ -32,6 +32,18 @@ fn matrix(dir: &Path, input: &Path, name: &str, extra: &[&str]) -> PathBuf {
     output
 }
 
+/// The statuses of the first code's row, with the matrix built under each isolation mode.
+fn first_row_per_isolation(dir: &Path, input: &Path) -> Vec<(&'static str, Vec<String>)> {
+    ["module", "fresh"]
+        .into_iter()
+        .map(|isolation| {
+            let m = lines(&matrix(dir, input, "m.jsonl", &["--isolation", isolation]));
+            let row = statuses(&m[0]["rows"][0]).into_iter().map(String::from);
+            (isolation, row.collect())
+        })
+        .collect()
+}
+
 fn statuses(row: &Value) -> Vec<&str> {
     row["cells"]
         .as_array()
@@ -186,18 +198,8 @@ fn tests_do_not_see_each_others_module_state() {
             "tests": ["assert f(1) == 1", "assert f(2) == 1", "seen.append(0)\nassert len(seen) == 1"],
         }),
     );
-    for isolation in ["module", "fresh"] {
-        let m = lines(&matrix(
-            dir.path(),
-            &input,
-            "m.jsonl",
-            &["--isolation", isolation],
-        ));
-        assert_eq!(
-            statuses(&m[0]["rows"][0]),
-            ["pass", "pass", "pass"],
-            "{isolation}"
-        );
+    for (isolation, row) in first_row_per_isolation(dir.path(), &input) {
+        assert_eq!(row, ["pass", "pass", "pass"], "{isolation}");
     }
 }
 
@@ -247,14 +249,8 @@ fn a_test_that_forges_the_drivers_end_only_costs_its_own_cell() {
             ],
         }),
     );
-    for isolation in ["module", "fresh"] {
-        let m = lines(&matrix(
-            dir.path(),
-            &input,
-            "m.jsonl",
-            &["--isolation", isolation],
-        ));
-        assert_eq!(statuses(&m[0]["rows"][0]), ["crash", "pass"], "{isolation}");
+    for (isolation, row) in first_row_per_isolation(dir.path(), &input) {
+        assert_eq!(row, ["crash", "pass"], "{isolation}");
     }
 }
 
