@@ -255,6 +255,89 @@ fn a_test_that_forges_the_drivers_end_only_costs_its_own_cell() {
 }
 
 #[test]
+fn forged_driver_records_only_cost_the_code_or_test_that_wrote_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = one_problem(
+        dir.path(),
+        serde_json::json!({
+            "id": "forge",
+            "prompt": "f",
+            "codes": [
+                // Ends the run with the driver's end marker while loading: no load record.
+                "import _codefuel, os\n_codefuel.emit('done', b'')\nos._exit(0)\n",
+                "def f(x):\n    return x\n",
+            ],
+            "tests": [
+                "assert f(1) == 1",
+                "import _codefuel\n_codefuel.emit('cell', b'garbage')\nassert f(2) == 2",
+                "assert f(3) == 3",
+            ],
+        }),
+    );
+    for isolation in ["module", "fresh"] {
+        let m = lines(&matrix(
+            dir.path(),
+            &input,
+            "m.jsonl",
+            &["--isolation", isolation],
+        ));
+        let rows = &m[0]["rows"];
+        assert_eq!(rows[0]["load"]["status"], "crash", "{isolation}");
+        assert_eq!(statuses(&rows[0]), ["crash"; 3], "{isolation}");
+        assert_eq!(statuses(&rows[1]), ["pass", "crash", "pass"], "{isolation}");
+    }
+}
+
+#[test]
+fn a_failed_matrix_run_leaves_no_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("p.jsonl");
+    std::fs::write(
+        &input,
+        "{\"id\": \"a\", \"prompt\": \"\", \"codes\": [\"x\"], \"tests\": []}\nnot json\n",
+    )
+    .unwrap();
+    let output = dir.path().join("m.jsonl");
+    let out = codefuel(&[
+        "matrix",
+        "-q",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("p.jsonl:2:"));
+    assert!(!output.exists());
+}
+
+#[test]
+fn a_problem_without_tests_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = one_problem(
+        dir.path(),
+        serde_json::json!({"id": "lonely", "prompt": "", "codes": ["x = 1"], "tests": []}),
+    );
+    let output = dir.path().join("m.jsonl");
+    let out = codefuel(&[
+        "matrix",
+        "-q",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    ok(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: problem \"lonely\" has 1 codes and 0 tests"),
+        "{stderr}"
+    );
+    let m = lines(&output);
+    assert_eq!(m[0]["rows"][0]["load"]["status"], "pass");
+}
+
+#[test]
 fn the_memory_cap_is_a_cell_status() {
     let dir = tempfile::tempdir().unwrap();
     let input = one_problem(

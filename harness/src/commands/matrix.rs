@@ -1,6 +1,5 @@
 //! `codefuel matrix`: run every generated code against every generated test of each problem.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -9,8 +8,8 @@ use codefuel_runtime::{Sandbox, SandboxConfig};
 
 use crate::commands::RunnerArgs;
 use crate::matrix::{
-    DEFAULT_LOAD_FUEL, DEFAULT_PROBLEM_FUEL, DEFAULT_TEST_FUEL, Isolation, MatrixOptions,
-    problem_matrix, read_problems, status_counts,
+    CellStatus, DEFAULT_LOAD_FUEL, DEFAULT_PROBLEM_FUEL, DEFAULT_TEST_FUEL, Isolation,
+    MatrixOptions, ProblemMatrix, problem_matrix, read_problems, status_counts,
 };
 use crate::parallel;
 
@@ -30,7 +29,9 @@ pub struct MatrixArgs {
     /// Fuel budget for loading each code (its module-level statements).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_LOAD_FUEL)]
     pub load_fuel: u64,
-    /// Fuel budget of each problem; cells after it is spent are marked "skipped".
+    /// Fuel budget of each problem, checked before each sandbox run (so the run in progress
+    /// may overshoot it by up to one load and its tests' limits); cells after it is spent are
+    /// marked "skipped".
     #[arg(long, value_name = "N", default_value_t = DEFAULT_PROBLEM_FUEL)]
     pub problem_fuel: u64,
     /// module: one sandbox per code, its module body re-run in a fresh namespace before each
@@ -62,8 +63,13 @@ pub fn execute(args: &MatrixArgs) -> Result<i32> {
             );
         }
     }
-    let mut out = std::fs::File::create(&args.output)
-        .with_context(|| format!("cannot create {}", args.output.display()))?;
+    // Fail before the long run if the output cannot be written, without truncating it yet.
+    let output_existed = args.output.exists();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&args.output)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
     let sandbox = Sandbox::with_config(&SandboxConfig {
         cache_dir: Some(args.runner.cache_dir()),
         ..SandboxConfig::default()
@@ -87,22 +93,34 @@ pub fn execute(args: &MatrixArgs) -> Result<i32> {
     });
     bar.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();
-    let matrices = matrices.into_iter().collect::<Result<Vec<_>>>()?;
+    let matrices = match matrices.into_iter().collect::<Result<Vec<_>>>() {
+        Ok(matrices) => matrices,
+        Err(e) => {
+            if !output_existed {
+                let _ = std::fs::remove_file(&args.output);
+            }
+            return Err(e);
+        }
+    };
+    let mut out = Vec::new();
     for m in &matrices {
         serde_json::to_writer(&mut out, m)?;
-        out.write_all(b"\n")?;
+        out.push(b'\n');
     }
-    out.flush()?;
+    std::fs::write(&args.output, out)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
 
     let cells: usize = matrices
         .iter()
         .map(|m| m.problem.codes.len() * m.problem.tests.len())
         .sum();
+    let executed = executed_tests(&matrices);
     let codes: usize = matrices.iter().map(|m| m.problem.codes.len()).sum();
     println!(
-        "{} problems, {codes} codes, {cells} cells in {wall:.2} s on {jobs} thread(s): {:.0} test executions/s",
+        "{} problems, {codes} codes, {cells} cells ({executed} test executions) in {wall:.2} s \
+         on {jobs} thread(s): {:.0} test executions/s",
         matrices.len(),
-        cells as f64 / wall.max(1e-9)
+        executed as f64 / wall.max(1e-9)
     );
     let counts = status_counts(&matrices);
     let parts: Vec<String> = counts
@@ -117,4 +135,15 @@ pub fn execute(args: &MatrixArgs) -> Result<i32> {
     println!("cells: {}", parts.join(", "));
     println!("matrix: {}", args.output.display());
     Ok(0)
+}
+
+/// Tests that actually ran: cells of codes that loaded, without the skipped ones.
+fn executed_tests(matrices: &[ProblemMatrix]) -> usize {
+    matrices
+        .iter()
+        .flat_map(|m| &m.rows)
+        .filter(|row| row.load.status == CellStatus::Pass)
+        .flat_map(|row| &row.cells)
+        .filter(|cell| cell.status != CellStatus::Skipped)
+        .count()
 }
