@@ -52,7 +52,7 @@ pub fn sample_fuels(
             .or_default()
             .push(s.solution.as_str());
     }
-    if let Some(fuels) = reusable(&path, dataset, &expected) {
+    if let Some(fuels) = reusable(&path, args, dataset, &expected) {
         log(&format!(
             "{}: reusing evaluation results {}",
             args.samples.display(),
@@ -66,7 +66,7 @@ pub fn sample_fuels(
         base_only: false,
         ..args.clone()
     })?;
-    let fuels = reusable(&path, dataset, &expected).with_context(|| {
+    let fuels = reusable(&path, args, dataset, &expected).with_context(|| {
         format!(
             "the results just written to {} do not match the samples",
             path.display()
@@ -77,9 +77,11 @@ pub fn sample_fuels(
 }
 
 /// The results at `path`, if they exist and were made from exactly these samples, this
-/// dataset and this guest (fuel depends on the guest build).
+/// dataset, this guest (fuel depends on the guest build) and the limits `args` asks for
+/// (they decide which samples pass).
 fn reusable(
     path: &Path,
+    args: &EvaluateArgs,
     dataset: &Dataset,
     expected: &BTreeMap<&str, Vec<&str>>,
 ) -> Option<Vec<SampleFuel>> {
@@ -87,6 +89,8 @@ fn reusable(
     let doc: Value = serde_json::from_str(&text).ok()?;
     if doc["hash"].as_str()? != dataset.evalplus_hash
         || doc["codefuel"]["guest_sha256"].as_str()? != codefuel_runtime::GUEST_SHA256
+        || doc["codefuel"]["fuel_policy"] != serde_json::to_value(args.policy).ok()?
+        || doc["codefuel"]["memory_mib"].as_u64()? != args.memory_mib
     {
         return None;
     }

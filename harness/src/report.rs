@@ -53,6 +53,8 @@ pub struct ReportContext<'a> {
     pub dataset: &'a Dataset,
     /// The fuel-limit policy used.
     pub policy: FuelPolicy,
+    /// The memory cap of each run, in MiB.
+    pub memory_mib: u64,
     /// Whether plus inputs were skipped.
     pub base_only: bool,
     /// Whether per-input details were collected.
@@ -241,6 +243,7 @@ pub fn results_json(ctx: &ReportContext<'_>, results: &[SampleResult]) -> Result
             "dataset": ctx.dataset.kind.name(),
             "dataset_version": ctx.dataset.kind.version(),
             "fuel_policy": ctx.policy,
+            "memory_mib": ctx.memory_mib,
             "fast_check": !ctx.test_details,
             "tasks_total": ctx.dataset.problems.len(),
             "tasks_with_samples": covered,

@@ -102,7 +102,23 @@ fn profile_ranks_against_the_canonical_solution() {
             dir.path().join(out).to_str().unwrap(),
         ])
     };
-    let stdout = ok(&run("a.json"));
+    // Results made under other limits decide pass/fail differently: they are not reused.
+    ok(&codefuel(&[
+        "evaluate",
+        "-q",
+        "--dataset-file",
+        problems.to_str().unwrap(),
+        "--samples",
+        baseline.to_str().unwrap(),
+        "--gt-fuel-factor",
+        "1.0",
+        "--min-fuel",
+        "1000",
+    ]));
+    let first = run("a.json");
+    let stdout = ok(&first);
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(stderr.contains("evaluating"), "{stderr}");
     assert!(stdout.contains("4 passing samples on 4 tasks"), "{stdout}");
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("a.json")).unwrap()).unwrap();
@@ -123,7 +139,9 @@ fn profile_ranks_against_the_canonical_solution() {
     assert!((ratio("Demo/1") - 1.0).abs() < 0.1, "{}", ratio("Demo/1"));
     assert!(ratio("Demo/2") > 5.0);
     assert!(ratio("Demo/3") > 1.1);
-    ok(&run("b.json"));
+    let second = run("b.json");
+    ok(&second);
+    assert!(String::from_utf8_lossy(&second.stderr).contains("reusing evaluation results"));
     assert_eq!(
         std::fs::read(dir.path().join("a.json")).unwrap(),
         std::fs::read(dir.path().join("b.json")).unwrap()

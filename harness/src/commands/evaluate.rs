@@ -123,6 +123,7 @@ pub fn evaluate_to_file(args: &EvaluateArgs) -> Result<(PathBuf, String)> {
     let ctx = ReportContext {
         dataset: &dataset,
         policy: args.policy,
+        memory_mib: args.memory_mib,
         base_only: args.base_only,
         test_details: args.test_details,
         unknown_tasks: &loaded.unknown_tasks,

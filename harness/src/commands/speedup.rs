@@ -62,6 +62,7 @@ impl DatasetArgs {
 /// Flags of `codefuel speedup`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct SpeedupArgs {
+    /// Dataset, workers and cache.
     #[command(flatten)]
     pub data: DatasetArgs,
     /// The baseline samples (evalplus format).
@@ -160,6 +161,7 @@ pub fn speedup(args: &SpeedupArgs) -> Result<i32> {
 /// Flags of `codefuel profile`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct ProfileArgs {
+    /// Dataset, workers and cache.
     #[command(flatten)]
     pub data: DatasetArgs,
     /// The samples to profile (evalplus format).
