@@ -116,7 +116,7 @@ enum Command {
     Matrix(MatrixArgs),
     /// Build preference pairs (TRL DPO or KTO JSONL) from a matrix with one strategy.
     Pairs(PairsArgs),
-    /// Score every code (and, for CodeDPO, every test) of each problem in a matrix.
+    /// Score every code (and, for CodeDPO and AceCoder, every test) of each problem in a matrix.
     Score(ScoreArgs),
     /// Compare two sample sets' efficiency in fuel on the tasks both pass (deterministic).
     #[command(long_about = "Compare the efficiency of two sample sets in fuel.\n\n\

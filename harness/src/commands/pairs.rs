@@ -39,7 +39,9 @@ pub struct ScoringArgs {
     /// AceCoder: minimum pass-rate gap between chosen and rejected.
     #[arg(long, value_name = "P", default_value_t = DEFAULT_ACECODER_MIN_DIFF)]
     pub acecoder_min_diff: f64,
-    /// AceCoder and RRTF: at most this many correctness pairs per problem (widest first).
+    /// AceCoder and RRTF: at most this many correctness pairs per problem, taken in pairing
+    /// order (AceCoder: best code first, each against the worst codes first; RRTF: the best
+    /// code against the worst first).
     #[arg(long, value_name = "N")]
     pub max_pairs: Option<usize>,
     /// Seed of the `random` baseline.
@@ -52,11 +54,20 @@ impl ScoringArgs {
         if !(self.damping > 0.0 && self.damping <= 1.0) {
             bail!("--damping must be in (0, 1], got {}", self.damping);
         }
-        if self.efficiency_ratio < 1.0 {
+        if self.efficiency_ratio.is_nan() || self.efficiency_ratio < 1.0 {
             bail!(
                 "--efficiency-ratio must be at least 1, got {}",
                 self.efficiency_ratio
             );
+        }
+        for (flag, value) in [
+            ("--min-score-gap", self.min_score_gap),
+            ("--acecoder-min-high", self.acecoder_min_high),
+            ("--acecoder-min-diff", self.acecoder_min_diff),
+        ] {
+            if !(0.0..=1.0).contains(&value) {
+                bail!("{flag} must be in [0, 1], got {value}");
+            }
         }
         Ok(PairOptions {
             damping: self.damping,
@@ -83,6 +94,7 @@ pub enum PairFormat {
 /// Flags of `codefuel pairs`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct PairsArgs {
+    /// Matrix and scoring knobs.
     #[command(flatten)]
     pub scoring: ScoringArgs,
     /// Where to write the records (JSONL).
@@ -96,6 +108,7 @@ pub struct PairsArgs {
 /// Flags of `codefuel score`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct ScoreArgs {
+    /// Matrix and scoring knobs.
     #[command(flatten)]
     pub scoring: ScoringArgs,
     /// Where to write one score record per problem (JSONL).
