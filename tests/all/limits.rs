@@ -13,6 +13,16 @@ fn infinite_loop_exhausts_fuel() {
 }
 
 #[test]
+fn a_native_fast_path_is_charged_the_fuel_of_the_work_it_skips() {
+    // `sum(range(n))` is added in closed form but charged ~1 000 fuel per element, as the
+    // generic path would spend: 10^15 elements run out of fuel at once instead of for days.
+    let outcome = run_with("print(sum(range(10**15)))\n", &small_fuel());
+    assert_eq!(outcome.verdict, Verdict::FuelExhausted);
+    assert_eq!(outcome.fuel, small_fuel().fuel);
+    assert!(outcome.wall < Duration::from_secs(5), "{:?}", outcome.wall);
+}
+
+#[test]
 fn catching_base_exception_does_not_escape_the_fuel_limit() {
     let source = "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass\n";
     let outcome = run_with(source, &small_fuel());

@@ -80,3 +80,42 @@ fn marshal_round_trips_big_integers_in_linear_time() {
          print(y == x, len(data), b - a < 50_000_000)\n");
     assert_eq!(stdout(&outcome), "True\nTrue 74869 True\n", "{outcome:?}");
 }
+
+#[test]
+fn fast_sum_matches_the_builtin_in_results_errors_and_fuel() {
+    // `sum` over a range, list or tuple of exact ints takes a native path (see
+    // guests/python/src/fast_sum.rs); `sum(iter(x))` still takes RustPython's generic one.
+    let outcome = run("import _codefuel\n\
+         def fuel(f):\n\
+         \x20   a = _codefuel.fuel(); r = f(); return r, _codefuel.fuel() - a\n\
+         N = 20000\n\
+         ranges = [range(N), range(-10**6, -10**6 + N), range(2**31 - N, 2**31), range(2**62, 2**62 + N),\n\
+         \x20         range(0, 3 * N, 3), range(N, 0, -1), range(5, 5), range(10, 0), range(-5, 7, 4)]\n\
+         worst = 0\n\
+         for r in ranges:\n\
+         \x20   items = list(r)\n\
+         \x20   for x, kw in [(r, {}), (items, {}), (tuple(items), {'start': 7}), (items, {'start': -2**70})]:\n\
+         \x20       fast, f1 = fuel(lambda: sum(x, **kw))\n\
+         \x20       slow, f2 = fuel(lambda: sum(iter(x), **kw))\n\
+         \x20       assert fast == slow and type(fast) is int, (r, kw, fast, slow)\n\
+         \x20       if len(items) > 1000:\n\
+         \x20           worst = max(worst, abs(f1 / f2 - 1))\n\
+         print(worst < 0.25)\n\
+         print(sum([1, 2.5]), sum([True, 2]), sum([[1], [2]], []), sum(x for x in range(4)))\n\
+         for args in [(['a'],), ([1], 'x'), (5,), ([1], [])]:\n\
+         \x20   try:\n\
+         \x20       sum(*args)\n\
+         \x20   except TypeError as e:\n\
+         \x20       print(e)\n\
+         print(sum, sum.__name__)\n");
+    assert_eq!(
+        stdout(&outcome),
+        "True\n3.5 3 [1, 2] 6\n\
+         unsupported operand type(s) for +: 'int' and 'str'\n\
+         sum() can't sum strings [use ''.join(seq) instead]\n\
+         'int' object is not iterable\n\
+         Cannot add list and int\n\
+         <built-in function sum> sum\n",
+        "{outcome:?}"
+    );
+}

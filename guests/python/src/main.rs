@@ -10,6 +10,8 @@
 //!
 //! The guest never sees a host file, socket or environment variable: the host gives it none.
 
+mod fast_sum;
+
 use std::cell::RefCell;
 
 use rustpython::{InterpreterBuilder, InterpreterBuilderExt};
@@ -46,6 +48,8 @@ mod host {
         pub fn deadline_begin(tag: u64, budget: u64);
         /// Ends the measurement started by `deadline_begin`; returns the fuel it used.
         pub fn deadline_end() -> u64;
+        /// Takes `amount` fuel from the run, as if the guest had executed that much work.
+        pub fn charge_fuel(amount: u64);
     }
 }
 
@@ -168,6 +172,18 @@ mod _codefuel {
         unsafe { super::host::deadline_end() }
     }
 
+    /// `sum` as installed in `builtins`: exact-int fast paths, else the original builtin.
+    #[pyfunction]
+    fn sum(
+        args: rustpython_vm::function::FuncArgs,
+        vm: &rustpython_vm::VirtualMachine,
+    ) -> rustpython_vm::PyResult {
+        if let Some(total) = super::fast_sum::try_sum(&args, vm) {
+            return Ok(total);
+        }
+        super::fast_sum::builtin_sum(vm).call(args, vm)
+    }
+
     /// `time.sleep` replacement: advances the virtual clock instead of blocking.
     #[pyfunction]
     fn sleep(
@@ -212,7 +228,12 @@ fn build_interpreter() -> Interpreter {
                 vm.print_exception(&exc);
             }
         }
-        if let Err(exc) = vm.run_simple_string("import time, _codefuel\ntime.sleep = _codefuel.sleep\n") {
+        if let Err(exc) =
+            vm.run_simple_string("import time, _codefuel\ntime.sleep = _codefuel.sleep\n")
+        {
+            vm.print_exception(&exc);
+        }
+        if let Err(exc) = fast_sum::install(vm) {
             vm.print_exception(&exc);
         }
         if let Err(exc) = load_driver(vm) {
