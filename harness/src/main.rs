@@ -125,10 +125,20 @@ enum Command {
         (per-task means when a task has several passing samples). Prints the mean (with a \
         seeded bootstrap 95 % interval), geometric mean and median speedup and the share of \
         tasks at least 10 % faster or slower. Evaluation results next to the samples \
-        (SAMPLES_eval_results.json) are reused when they match; otherwise the samples are \
-        evaluated and the results written there.")]
+        (SAMPLES_eval_results.json) are reused when they match the samples, dataset, guest \
+        and default limits; otherwise the samples are evaluated and the results written there.")]
     Speedup(SpeedupArgs),
     /// Each passing sample's fuel relative to the canonical solution on the same inputs.
+    #[command(
+        long_about = "Each passing sample's fuel relative to the canonical solution.\n\n\
+        For every sample that passes base and plus, ratio = its fuel over all plus inputs / \
+        the canonical solution's fuel on the same inputs (> 1: slower). Prints the overall \
+        distribution, the distribution of per-task medians and a table of the slowest \
+        solutions; --output writes every sample's and every task's figures as JSON. \
+        Evaluation results next to the samples (SAMPLES_eval_results.json) are reused when \
+        they match the samples, dataset, guest and default limits; otherwise the samples are \
+        evaluated and the results written there."
+    )]
     Profile(ProfileArgs),
 }
 

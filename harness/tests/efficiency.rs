@@ -120,6 +120,10 @@ fn profile_ranks_against_the_canonical_solution() {
     let stderr = String::from_utf8_lossy(&first.stderr);
     assert!(stderr.contains("evaluating"), "{stderr}");
     assert!(stdout.contains("4 passing samples on 4 tasks"), "{stdout}");
+    assert!(
+        stdout.contains("per task (median of its samples)"),
+        "{stdout}"
+    );
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("a.json")).unwrap()).unwrap();
     let ratio = |task: &str| {
@@ -139,6 +143,12 @@ fn profile_ranks_against_the_canonical_solution() {
     assert!((ratio("Demo/1") - 1.0).abs() < 0.1, "{}", ratio("Demo/1"));
     assert!(ratio("Demo/2") > 5.0);
     assert!(ratio("Demo/3") > 1.1);
+    // One sample per task: the per-task medians are the sample ratios.
+    assert_eq!(report["task_medians"]["tasks"], 4);
+    assert_eq!(
+        report["task_medians"]["median"],
+        report["overall"]["median"]
+    );
     let second = run("b.json");
     ok(&second);
     assert!(String::from_utf8_lossy(&second.stderr).contains("reusing evaluation results"));

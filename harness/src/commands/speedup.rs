@@ -216,12 +216,14 @@ pub fn profile(args: &ProfileArgs) -> Result<i32> {
     let ratios: Vec<f64> = rows.iter().map(|r| r.2).collect();
     let overall = RatioSummary::of(&ratios, task_ids.len());
     let mut per_task = Vec::new();
+    let mut task_medians = Vec::new();
     for task in &task_ids {
         let r: Vec<f64> = rows
             .iter()
             .filter(|x| x.0.task_id == *task)
             .map(|x| x.2)
             .collect();
+        task_medians.push(quantile(&r, 0.5));
         per_task.push(json!({
             "task_id": task,
             "samples": r.len(),
@@ -245,6 +247,16 @@ pub fn profile(args: &ProfileArgs) -> Result<i32> {
         "  ≥ 10 % slower than the canonical solution: {:.1} %   ≥ 10 % faster: {:.1} %",
         100.0 * overall.share_slower_10pct,
         100.0 * overall.share_faster_10pct
+    );
+    let tasks = RatioSummary::of(&task_medians, task_ids.len());
+    println!(
+        "  per task (median of its samples): median {:.3}×   p10 {:.3}×   p90 {:.3}×   \
+         tasks ≥ 10 % slower {:.1} %   ≥ 10 % faster {:.1} %",
+        tasks.median,
+        tasks.p10,
+        tasks.p90,
+        100.0 * tasks.share_slower_10pct,
+        100.0 * tasks.share_faster_10pct
     );
     // Slowest first; ties in task and sample order.
     rows.sort_by(|a, b| b.2.total_cmp(&a.2));
@@ -277,6 +289,7 @@ pub fn profile(args: &ProfileArgs) -> Result<i32> {
             "samples_file": args.samples.display().to_string(),
             "guest_sha256": codefuel_runtime::GUEST_SHA256,
             "overall": overall,
+            "task_medians": tasks,
             "tasks": per_task,
             "samples": samples,
         });
