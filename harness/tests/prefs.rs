@@ -3,6 +3,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use common::{codefuel, lines, ok, repo};
 use serde_json::Value;
@@ -14,21 +15,26 @@ fn one_problem(dir: &Path, problem: Value) -> PathBuf {
     input
 }
 
-/// Runs `codefuel matrix` on `input` with a 1 G test limit; returns the output path.
-fn matrix(dir: &Path, input: &Path, name: &str, extra: &[&str]) -> PathBuf {
-    let output = dir.join(name);
+/// Runs `codefuel matrix -q` on `input`, writing `output`, with `extra` flags.
+fn run_matrix(input: &Path, output: &Path, extra: &[&str]) -> Output {
     let mut args = vec![
         "matrix",
         "-q",
-        "--test-fuel",
-        "1000000000",
         "--input",
         input.to_str().unwrap(),
         "--output",
         output.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    ok(&codefuel(&args));
+    codefuel(&args)
+}
+
+/// Runs `codefuel matrix` on `input` with a 1 G test limit; returns the output path.
+fn matrix(dir: &Path, input: &Path, name: &str, extra: &[&str]) -> PathBuf {
+    let output = dir.join(name);
+    let mut args = vec!["--test-fuel", "1000000000"];
+    args.extend_from_slice(extra);
+    ok(&run_matrix(input, &output, &args));
     output
 }
 
@@ -212,16 +218,13 @@ fn bad_problem_lines_are_named() {
         "{\"id\": \"a\", \"prompt\": \"\", \"codes\": [], \"tests\": []}\n{\"id\": \"b\", \"codes\": 3}\n",
     )
     .unwrap();
-    let out = codefuel(&[
-        "matrix",
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        dir.path().join("m.jsonl").to_str().unwrap(),
-    ]);
+    let output = dir.path().join("m.jsonl");
+    let out = run_matrix(&input, &output, &[]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("p.jsonl:2:"), "{stderr}");
+    // A failed run leaves no output file behind.
+    assert!(!output.exists());
 
     let out = codefuel(&[
         "pairs",
@@ -289,29 +292,6 @@ fn forged_driver_records_only_cost_the_code_or_test_that_wrote_them() {
 }
 
 #[test]
-fn a_failed_matrix_run_leaves_no_output_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("p.jsonl");
-    std::fs::write(
-        &input,
-        "{\"id\": \"a\", \"prompt\": \"\", \"codes\": [\"x\"], \"tests\": []}\nnot json\n",
-    )
-    .unwrap();
-    let output = dir.path().join("m.jsonl");
-    let out = codefuel(&[
-        "matrix",
-        "-q",
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("p.jsonl:2:"));
-    assert!(!output.exists());
-}
-
-#[test]
 fn a_problem_without_tests_is_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let input = one_problem(
@@ -319,14 +299,7 @@ fn a_problem_without_tests_is_a_warning() {
         serde_json::json!({"id": "lonely", "prompt": "", "codes": ["x = 1"], "tests": []}),
     );
     let output = dir.path().join("m.jsonl");
-    let out = codefuel(&[
-        "matrix",
-        "-q",
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-    ]);
+    let out = run_matrix(&input, &output, &[]);
     ok(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
