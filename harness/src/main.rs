@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use codefuel::commands::RunnerArgs;
+use codefuel::commands::cache::{self, CacheArgs};
 use codefuel::commands::evaluate::{self, EvaluateArgs};
 use codefuel::commands::matrix::{self, MatrixArgs};
 use codefuel::commands::pairs::{self, PairsArgs, ScoreArgs};
@@ -140,6 +141,15 @@ enum Command {
         evaluated and the results written there."
     )]
     Profile(ProfileArgs),
+    /// Show what the cache holds; with --prune, delete what this build cannot use.
+    #[command(
+        long_about = "Show what the cache directory holds and how big it is.\n\n\
+        Compiled guests and ground-truth outputs belong to one guest build (the first 16 hex \
+        digits of its SHA-256 are in their names); those of other builds are stale, since this \
+        build never reads them. --prune deletes the stale entries. Downloaded datasets and \
+        anything else are kept."
+    )]
+    Cache(CacheArgs),
 }
 
 fn main() -> ExitCode {
@@ -194,6 +204,7 @@ fn main() -> ExitCode {
         Command::Score(args) => pairs::score(&args),
         Command::Speedup(args) => speedup::speedup(&args),
         Command::Profile(args) => speedup::profile(&args),
+        Command::Cache(args) => cache::execute(&args),
     };
     match result {
         Ok(status) => ExitCode::from(status as u8),

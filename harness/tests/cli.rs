@@ -137,3 +137,78 @@ fn two_processes_agree_exactly() {
     );
     assert_eq!(runs[0]["fuel"], local.fuel);
 }
+
+#[test]
+fn cache_prune_deletes_only_other_guest_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    let guest = &codefuel::runtime::GUEST_SHA256[..16];
+    let other = "0123456789abcdef";
+    let write = |rel: &str, bytes: usize| {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, vec![0u8; bytes]).unwrap();
+    };
+    write(&format!("python-{guest}-wasmtime50.0.1-1.cwasm"), 10);
+    write(&format!("python-{other}-wasmtime50.0.1-1.cwasm"), 20);
+    write(
+        &format!("groundtruth/humaneval-aaaa-{guest}/HumanEval_0.data.bin"),
+        30,
+    );
+    write(
+        &format!("groundtruth/mbpp-bbbb-{other}/Mbpp_2.data.bin"),
+        2000,
+    );
+    write("datasets/HumanEvalPlus-v0.1.10.jsonl.gz", 50);
+    let cache = |extra: &[&str]| {
+        let out = codefuel()
+            .args(["cache", "--cache-dir", dir.path().to_str().unwrap()])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let listing = cache(&[]);
+    assert!(listing.contains(guest), "{listing}");
+    assert!(
+        listing.contains("kept 90 B; stale 2.0 kB in 2 entries"),
+        "{listing}"
+    );
+    let stale: Vec<&str> = listing.lines().filter(|l| l.contains("stale (")).collect();
+    assert_eq!(stale.len(), 2, "{listing}");
+    assert!(stale.iter().all(|l| l.contains(other)), "{listing}");
+
+    let pruned = cache(&["--prune"]);
+    assert!(
+        pruned.contains("deleted 2 stale entries (2.0 kB); kept 90 B"),
+        "{pruned}"
+    );
+    let mut left: Vec<String> = walk(dir.path());
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            "datasets/HumanEvalPlus-v0.1.10.jsonl.gz".to_owned(),
+            format!("groundtruth/humaneval-aaaa-{guest}/HumanEval_0.data.bin"),
+            format!("python-{guest}-wasmtime50.0.1-1.cwasm"),
+        ]
+    );
+    assert!(cache(&[]).contains("stale 0 B in 0 entries"));
+}
+
+/// Files under `root`, as paths relative to it.
+fn walk(root: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path.strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+    }
+    out
+}

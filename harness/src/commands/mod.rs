@@ -6,6 +6,7 @@ use codefuel_runtime::default_cache_dir;
 
 use crate::parallel::default_jobs;
 
+pub mod cache;
 pub mod evaluate;
 pub mod matrix;
 pub mod pairs;
