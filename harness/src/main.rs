@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use codefuel::commands::RunnerArgs;
 use codefuel::commands::cache::{self, CacheArgs};
-use codefuel::commands::evaluate::{self, EvaluateArgs};
+use codefuel::commands::evaluate::{self, DEFAULT_MEMORY_MIB, EvaluateArgs, MAX_MEMORY_MIB};
 use codefuel::commands::matrix::{self, MatrixArgs};
 use codefuel::commands::pairs::{self, PairsArgs, ScoreArgs};
 use codefuel::commands::run::{self, RunArgs, exit_status};
@@ -95,7 +95,7 @@ enum Command {
         #[arg(long, value_name = "F", default_value_t = DEFAULT_GT_FUEL_FACTOR)]
         gt_fuel_factor: f64,
         /// Memory cap of each run, in MiB.
-        #[arg(long, value_name = "MB", default_value_t = 4096)]
+        #[arg(long, value_name = "MB", default_value_t = DEFAULT_MEMORY_MIB)]
         memory: u64,
         /// The order in which each split's inputs are judged.
         #[arg(long, value_enum, default_value_t = InputOrder::CheapestFirst)]
@@ -194,7 +194,7 @@ fn main() -> ExitCode {
                 min_fuel,
                 gt_factor: gt_fuel_factor,
             },
-            memory_mib: memory.min(4096),
+            memory_mib: memory.min(MAX_MEMORY_MIB),
             cache_dir: runner.cache_dir(),
             input_order,
             quiet: runner.quiet,

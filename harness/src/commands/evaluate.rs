@@ -41,6 +41,13 @@ pub struct EvaluateArgs {
     pub quiet: bool,
 }
 
+/// The most memory a wasm32 guest can address, in MiB: every memory cap is clamped to it.
+pub const MAX_MEMORY_MIB: u64 = 4096;
+
+/// Default memory cap of an evaluation run, in MiB (all a guest can address, so no canonical
+/// solution runs short; the efficiency commands evaluate with it too).
+pub const DEFAULT_MEMORY_MIB: u64 = MAX_MEMORY_MIB;
+
 /// evalplus's default results path: `x.jsonl` → `x_eval_results.json`, `dir` → `dir/eval_results.json`.
 pub fn default_output(samples: &Path) -> PathBuf {
     if samples.is_dir() {

@@ -7,6 +7,7 @@ use anyhow::{Context, Result, bail};
 use codefuel_runtime::{Sandbox, SandboxConfig};
 
 use crate::commands::RunnerArgs;
+use crate::commands::evaluate::MAX_MEMORY_MIB;
 use crate::matrix::{
     CellStatus, DEFAULT_LOAD_FUEL, DEFAULT_PROBLEM_FUEL, DEFAULT_TEST_FUEL, Isolation,
     MatrixOptions, ProblemMatrix, problem_matrix, read_problems, status_counts,
@@ -78,7 +79,7 @@ pub fn execute(args: &MatrixArgs) -> Result<i32> {
         test_fuel: args.test_fuel,
         load_fuel: args.load_fuel,
         problem_fuel: args.problem_fuel,
-        memory_bytes: args.memory.min(4096).saturating_mul(1 << 20),
+        memory_bytes: args.memory.min(MAX_MEMORY_MIB).saturating_mul(1 << 20),
         isolation: args.isolation,
     };
     let jobs = args.runner.jobs();

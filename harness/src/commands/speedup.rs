@@ -8,7 +8,7 @@ use codefuel_runtime::{Sandbox, SandboxConfig};
 use serde_json::json;
 
 use crate::commands::RunnerArgs;
-use crate::commands::evaluate::EvaluateArgs;
+use crate::commands::evaluate::{DEFAULT_MEMORY_MIB, EvaluateArgs};
 use crate::dataset::{Dataset, DatasetKind};
 use crate::efficiency::{
     RatioSummary, SampleFuel, sample_fuels, speedup_svg, summarize, task_speedups,
@@ -44,7 +44,7 @@ impl DatasetArgs {
             test_details: false,
             jobs: self.runner.jobs(),
             policy: FuelPolicy::default(),
-            memory_mib: 4096,
+            memory_mib: DEFAULT_MEMORY_MIB,
             cache_dir: self.runner.cache_dir(),
             input_order: InputOrder::CheapestFirst,
             quiet: self.runner.quiet,
