@@ -107,7 +107,7 @@ fn fast_sum_matches_the_builtin_in_results_errors_and_fuel() {
          \x20       sum(*args)\n\
          \x20   except TypeError as e:\n\
          \x20       print(e)\n\
-         print(sum, sum.__name__)\n");
+         print(sum, sum.__name__, sum.__module__, sum.__doc__.splitlines()[0])\n");
     assert_eq!(
         stdout(&outcome),
         "True\n3.5 3 [1, 2] 6\n\
@@ -115,7 +115,8 @@ fn fast_sum_matches_the_builtin_in_results_errors_and_fuel() {
          sum() can't sum strings [use ''.join(seq) instead]\n\
          'int' object is not iterable\n\
          Cannot add list and int\n\
-         <built-in function sum> sum\n",
+         <built-in function sum> sum builtins Return the sum of a 'start' value (default: 0) \
+         plus an iterable of numbers\n",
         "{outcome:?}"
     );
 }

@@ -35,6 +35,7 @@ pub(crate) fn install(vm: &VirtualMachine) -> PyResult<()> {
     let original = vm.builtins.get_attr("sum", vm)?;
     BUILTIN_SUM.with(|cell| *cell.borrow_mut() = Some(original));
     let fast = vm.import("_codefuel", 0)?.get_attr("sum", vm)?;
+    fast.set_attr("__module__", vm.ctx.new_str("builtins"), vm)?;
     vm.builtins.set_attr("sum", fast, vm)
 }
 

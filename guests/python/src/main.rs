@@ -172,7 +172,14 @@ mod _codefuel {
         unsafe { super::host::deadline_end() }
     }
 
-    /// `sum` as installed in `builtins`: exact-int fast paths, else the original builtin.
+    /// Return the sum of a 'start' value (default: 0) plus an iterable of numbers
+    ///
+    /// When the iterable is empty, return the start value.
+    /// This function is intended specifically for use with numeric values and may
+    /// reject non-numeric types.
+    //
+    // (`builtins.sum` in the guest: exact-int fast paths, else the original builtin; see
+    // fast_sum.rs. The doc comment is CPython's docstring, which Python sees as `sum.__doc__`.)
     #[pyfunction]
     fn sum(
         args: rustpython_vm::function::FuncArgs,
