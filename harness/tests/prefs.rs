@@ -238,26 +238,6 @@ fn bad_problem_lines_are_named() {
 }
 
 #[test]
-fn a_test_that_forges_the_drivers_end_only_costs_its_own_cell() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = one_problem(
-        dir.path(),
-        serde_json::json!({
-            "id": "forge",
-            "prompt": "f",
-            "codes": ["def f(x):\n    return x\n"],
-            "tests": [
-                "import _codefuel, os\n_codefuel.emit('done', b'')\nos._exit(0)",
-                "assert f(1) == 1",
-            ],
-        }),
-    );
-    for (isolation, row) in first_row_per_isolation(dir.path(), &input) {
-        assert_eq!(row, ["crash", "pass"], "{isolation}");
-    }
-}
-
-#[test]
 fn forged_driver_records_only_cost_the_code_or_test_that_wrote_them() {
     let dir = tempfile::tempdir().unwrap();
     let input = one_problem(
@@ -273,6 +253,8 @@ fn forged_driver_records_only_cost_the_code_or_test_that_wrote_them() {
             "tests": [
                 "assert f(1) == 1",
                 "import _codefuel\n_codefuel.emit('cell', b'garbage')\nassert f(2) == 2",
+                // Ends the run with the end marker inside a test.
+                "import _codefuel, os\n_codefuel.emit('done', b'')\nos._exit(0)",
                 "assert f(3) == 3",
             ],
         }),
@@ -286,8 +268,12 @@ fn forged_driver_records_only_cost_the_code_or_test_that_wrote_them() {
         ));
         let rows = &m[0]["rows"];
         assert_eq!(rows[0]["load"]["status"], "crash", "{isolation}");
-        assert_eq!(statuses(&rows[0]), ["crash"; 3], "{isolation}");
-        assert_eq!(statuses(&rows[1]), ["pass", "crash", "pass"], "{isolation}");
+        assert_eq!(statuses(&rows[0]), ["crash"; 4], "{isolation}");
+        assert_eq!(
+            statuses(&rows[1]),
+            ["pass", "crash", "crash", "pass"],
+            "{isolation}"
+        );
     }
 }
 
