@@ -172,7 +172,20 @@ impl SampleResult {
     }
 }
 
-/// Evaluates every sample; results come back in sample order.
+/// For each sample, the index of the first sample with the same task and code. Runs are
+/// deterministic, so identical samples (common when many are drawn per task) get identical
+/// results: [`evaluate`] judges each distinct one once.
+pub fn first_occurrences<'a>(samples: impl IntoIterator<Item = &'a Sample>) -> Vec<usize> {
+    let mut first = std::collections::HashMap::new();
+    samples
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| *first.entry((&s.task_id, &s.solution)).or_insert(i))
+        .collect()
+}
+
+/// Evaluates every sample, judging identical samples of a task once; results come back in
+/// sample order.
 pub fn evaluate(
     dataset: &Dataset,
     truth: &GroundTruth,
@@ -187,7 +200,9 @@ pub fn evaluate(
     };
     // Longest splits first (by the canonical solution's fuel), so a long split does not end
     // up running alone at the end while other cores idle.
+    let first = first_occurrences(samples);
     let mut work: Vec<(usize, Split)> = (0..samples.len())
+        .filter(|&i| first[i] == i)
         .flat_map(|i| splits.iter().map(move |&s| (i, s)))
         .collect();
     let cost = |&(i, split): &(usize, Split)| -> u64 {
@@ -240,11 +255,14 @@ pub fn evaluate(
     }
     let results = samples
         .iter()
-        .zip(by_sample)
-        .map(|(sample, [base, plus])| SampleResult {
-            sample: sample.clone(),
-            base: base.expect("every sample has a base result"),
-            plus,
+        .zip(&first)
+        .map(|(sample, &j)| {
+            let [base, plus] = by_sample[j].clone();
+            SampleResult {
+                sample: sample.clone(),
+                base: base.expect("every distinct sample has a base result"),
+                plus,
+            }
         })
         .collect();
     Ok(results)

@@ -266,6 +266,17 @@ pub fn summary(ctx: &ReportContext<'_>, results: &[SampleResult]) -> String {
         counts.len(),
         ctx.dataset.problems.len()
     );
+    let repeats = crate::evaluate::first_occurrences(results.iter().map(|r| &r.sample))
+        .iter()
+        .enumerate()
+        .filter(|&(i, &j)| i != j)
+        .count();
+    if repeats > 0 {
+        let _ = writeln!(
+            out,
+            "  {repeats} samples repeat an earlier sample of their task: judged once, same results"
+        );
+    }
     let table = pass_at_k_table(ctx.dataset, results, ctx.base_only);
     for (split, ks) in &table {
         let label = if *split == "base" {

@@ -183,3 +183,69 @@ fn bad_input_is_reported_clearly() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read dataset file"));
 }
+
+#[test]
+fn identical_samples_are_judged_once_with_the_same_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let samples = dir.path().join("s.jsonl");
+    let prompt = "def add(a: int, b: int) -> int:\n    \"\"\"Return the sum of a and b.\n    >>> add(2, 3)\n    5\n    \"\"\"\n";
+    let wrong = serde_json::json!({"task_id": "Demo/0", "completion": "    return a + b if a >= 0 else b - a\n"});
+    // The same code as a completion and as a full solution; and a repeat of the wrong one.
+    let lines = [
+        serde_json::json!({"task_id": "Demo/0", "completion": "    return a + b\n"}),
+        wrong.clone(),
+        serde_json::json!({"task_id": "Demo/0", "solution": format!("{prompt}    return a + b\n")}),
+        wrong,
+    ];
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(&samples, text).unwrap();
+    let output = dir.path().join("r.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_codefuel"))
+        .args([
+            "evaluate",
+            "--quiet",
+            "--dataset",
+            "humaneval",
+            "--dataset-file",
+        ])
+        .arg(repo().join("examples/demo/problems.jsonl"))
+        .arg("--samples")
+        .arg(&samples)
+        .arg("--output")
+        .arg(&output)
+        .env("CODEFUEL_PROFILE", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // Two distinct samples, two splits each: four sandbox runs.
+    assert_eq!(stderr.matches("profile:").count(), 4, "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("2 samples repeat an earlier sample of their task"),
+        "{stdout}"
+    );
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
+    let rows = results["eval"]["Demo/0"].as_array().unwrap();
+    assert_eq!(
+        statuses(&results, "Demo/0"),
+        pairs(&[
+            ("pass", "pass"),
+            ("fail", "fail"),
+            ("pass", "pass"),
+            ("fail", "fail")
+        ])
+    );
+    for (a, b) in [(0, 2), (1, 3)] {
+        for field in [
+            "base_fuel",
+            "plus_fuel",
+            "base_fail_tests",
+            "plus_fail_reason",
+        ] {
+            assert_eq!(rows[a][field], rows[b][field], "{field}");
+        }
+    }
+    assert!(rows[0]["plus_fuel"].as_u64().unwrap() > 0);
+}
