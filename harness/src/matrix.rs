@@ -402,7 +402,8 @@ fn code_row(
 }
 
 /// Fills the matrix of one problem: the reference's row (if any), then every code's, in
-/// order, within the problem's fuel budget.
+/// order, within the problem's fuel budget; a code that repeats an earlier one is not run again
+/// but gets that code's row.
 pub fn problem_matrix(
     sandbox: &Sandbox,
     problem: &MatrixProblem,
@@ -424,8 +425,16 @@ pub fn problem_matrix(
         }
         None => None,
     };
-    let mut rows = Vec::with_capacity(problem.codes.len());
+    let mut rows: Vec<CodeRow> = Vec::with_capacity(problem.codes.len());
     for (c, code) in problem.codes.iter().enumerate() {
+        // Runs are deterministic: a repeated code gets its first copy's row, at no cost.
+        if let Some(first) = problem.codes[..c]
+            .iter()
+            .position(|earlier| earlier == code)
+        {
+            rows.push(rows[first].clone());
+            continue;
+        }
         let row = code_row(sandbox, code, &problem.tests, options, &mut budget_left)
             .with_context(|| format!("running code {c}"))?;
         rows.push(row);

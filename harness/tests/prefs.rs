@@ -336,3 +336,30 @@ fn cells_after_the_problem_budget_are_skipped() {
     assert_eq!(statuses(&rows[1]), ["skipped", "skipped"]);
     assert_eq!(rows[1]["load"]["status"], "skipped");
 }
+
+#[test]
+fn a_repeated_code_gets_its_first_copys_row_without_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = "def f(x):\n    return x\n";
+    let input = one_problem(
+        dir.path(),
+        serde_json::json!({
+            "id": "repeat",
+            "prompt": "f",
+            "codes": [ok, "def f(x):\n    while True:\n        pass\n", ok],
+            "tests": ["assert f(1) == 1", "assert f(2) == 2"],
+        }),
+    );
+    // The hang spends the whole budget; the repeat of the first code still has its row,
+    // because it is copied, not run.
+    let m = lines(&matrix(
+        dir.path(),
+        &input,
+        "m.jsonl",
+        &["--problem-fuel", "1000000000"],
+    ));
+    let rows = &m[0]["rows"];
+    assert_eq!(statuses(&rows[0]), ["pass", "pass"]);
+    assert_eq!(statuses(&rows[1]), ["fuel_limit", "skipped"]);
+    assert_eq!(rows[2], rows[0]);
+}
