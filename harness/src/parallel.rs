@@ -22,7 +22,8 @@ pub fn progress_bar(len: usize, message: &str) -> ProgressBar {
     bar
 }
 
-/// Applies `f` to every item on `jobs` threads; results come back in item order.
+/// Applies `f` to every item on `jobs` threads (runner threads, see
+/// [`codefuel_runtime::spawn_runner`]); results come back in item order.
 pub fn map<T: Sync, R: Send>(
     items: &[T],
     jobs: usize,
@@ -33,7 +34,8 @@ pub fn map<T: Sync, R: Send>(
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
     std::thread::scope(|scope| {
         for _ in 0..jobs.clamp(1, items.len().max(1)) {
-            scope.spawn(|| {
+            // Runner threads: the sandbox runs of `f` happen in place, on this thread.
+            codefuel_runtime::spawn_runner(scope, || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(item) = items.get(i) else { break };
@@ -41,7 +43,8 @@ pub fn map<T: Sync, R: Send>(
                     results.lock().unwrap()[i] = Some(result);
                     bar.inc(1);
                 }
-            });
+            })
+            .expect("spawning a worker thread");
         }
     });
     results

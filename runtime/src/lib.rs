@@ -34,4 +34,6 @@ pub use limits::{
     DEFAULT_FUEL, DEFAULT_MEMORY_BYTES, DEFAULT_OUTPUT_BYTES, DEFAULT_TIMEOUT, Limits,
 };
 pub use outcome::{RunOutcome, Verdict};
-pub use sandbox::{GUEST_SHA256, GUEST_WASM, Program, Sandbox, SandboxConfig};
+pub use sandbox::{
+    GUEST_SHA256, GUEST_WASM, KEEP_RESIDENT, Program, Sandbox, SandboxConfig, spawn_runner,
+};

@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
-use wasmtime::{Config, Engine, EngineWeak, InstancePre, Store, Trap};
+use wasmtime::{
+    Config, Enabled, Engine, EngineWeak, InstanceAllocationStrategy, InstancePre,
+    PoolingAllocationConfig, Store, Trap,
+};
 
 use crate::cache;
 use crate::host::{self, HostSetup, HostState, Table};
@@ -29,6 +32,9 @@ pub const GUEST_SHA256: &str = env!("CODEFUEL_GUEST_SHA256");
 const MAX_WASM_STACK: usize = 64 << 20;
 /// Native stack of the thread each run executes on: the wasm stack plus host headroom.
 const RUN_THREAD_STACK: usize = MAX_WASM_STACK + (16 << 20);
+/// Bytes of an instance slot's linear memory reset in place after a run instead of being
+/// handed back to the kernel.
+pub const KEEP_RESIDENT: usize = 64 << 20;
 /// Granularity of the wall-clock backstop.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
@@ -41,6 +47,9 @@ pub struct SandboxConfig {
     pub cache_dir: Option<PathBuf>,
     /// Print a one-line notice on stderr while the guest is compiled for this machine.
     pub announce_compile: bool,
+    /// The most runs in progress at once, each holding one reused instance slot (at most
+    /// [`KEEP_RESIDENT`] bytes of memory stay resident per slot); more runs wait for a slot.
+    pub max_concurrent_runs: u32,
 }
 
 impl Default for SandboxConfig {
@@ -49,6 +58,7 @@ impl Default for SandboxConfig {
             metering: true,
             cache_dir: None,
             announce_compile: true,
+            max_concurrent_runs: 32,
         }
     }
 }
@@ -58,6 +68,7 @@ pub struct Sandbox {
     engine: Engine,
     pre: InstancePre<HostState>,
     metering: bool,
+    slots: Slots,
     _ticker: Arc<EpochTicker>,
 }
 
@@ -123,7 +134,8 @@ impl Sandbox {
 
     /// A sandbox built as `config` says.
     pub fn with_config(config: &SandboxConfig) -> Result<Self> {
-        let engine = Engine::new(&engine_config(config.metering))?;
+        let slots = config.max_concurrent_runs.max(1);
+        let engine = Engine::new(&engine_config(config.metering, slots))?;
         let cache_dir = config
             .cache_dir
             .clone()
@@ -160,6 +172,7 @@ impl Sandbox {
             engine,
             pre,
             metering: config.metering,
+            slots: Slots::new(slots),
             _ticker: ticker,
         })
     }
@@ -173,12 +186,18 @@ impl Sandbox {
     ///
     /// The `Err` case is reserved for host-side failures (for example, a thread could not be
     /// spawned); everything the program does, including crashing, is a [`Verdict`].
+    ///
+    /// A run needs a deep native stack: on a thread from [`spawn_runner`] it runs in place,
+    /// elsewhere on a new thread of its own.
     pub fn run(&self, program: Program<'_>, limits: &Limits) -> Result<RunOutcome> {
+        if ON_RUNNER.get() {
+            return std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.run_here(program, limits)
+            }))
+            .map_err(|_| anyhow::anyhow!("the sandbox run panicked"))?;
+        }
         std::thread::scope(|scope| {
-            std::thread::Builder::new()
-                .name("codefuel-run".into())
-                .stack_size(RUN_THREAD_STACK)
-                .spawn_scoped(scope, || self.run_here(program, limits))
+            spawn_runner(scope, || self.run_here(program, limits))
                 .context("spawning the sandbox thread")?
                 .join()
                 .map_err(|_| anyhow::anyhow!("the sandbox thread panicked"))?
@@ -186,6 +205,7 @@ impl Sandbox {
     }
 
     fn run_here(&self, program: Program<'_>, limits: &Limits) -> Result<RunOutcome> {
+        let _slot = self.slots.acquire();
         let started = Instant::now();
         let fuel_budget = if self.metering { limits.fuel } else { 0 };
         let mut store = Store::new(
@@ -242,7 +262,28 @@ impl Sandbox {
     }
 }
 
-fn engine_config(metering: bool) -> Config {
+thread_local! {
+    /// Whether this thread was started by [`spawn_runner`], with a stack deep enough for runs.
+    static ON_RUNNER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Spawns a scoped thread with a native stack deep enough for sandbox runs, on which
+/// [`Sandbox::run`] runs in place. Workers that make many runs should be such threads:
+/// starting a thread with a deep stack for every run costs more than many short runs.
+pub fn spawn_runner<'scope, T: Send + 'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    f: impl FnOnce() -> T + Send + 'scope,
+) -> std::io::Result<std::thread::ScopedJoinHandle<'scope, T>> {
+    std::thread::Builder::new()
+        .name("codefuel-run".into())
+        .stack_size(RUN_THREAD_STACK)
+        .spawn_scoped(scope, || {
+            ON_RUNNER.set(true);
+            f()
+        })
+}
+
+fn engine_config(metering: bool, slots: u32) -> Config {
     let mut config = Config::new();
     config.consume_fuel(metering);
     config.epoch_interruption(true);
@@ -251,6 +292,20 @@ fn engine_config(metering: bool) -> Config {
     config.async_stack_size(MAX_WASM_STACK + (1 << 20));
     // Backtraces of a 64 MiB stack overflow are expensive and never shown.
     config.wasm_backtrace_max_frames(None);
+    // Instances come from a pool of reused slots: a slot keeps the snapshot's memory image
+    // mapped, and after a run only the pages it wrote are copied back (PAGEMAP_SCAN, where
+    // the kernel has it). Mapping and unmapping memory for every run instead makes
+    // concurrent runs stall each other on TLB shootdowns.
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_memories(slots)
+        .total_tables(slots)
+        .total_core_instances(slots)
+        .max_memory_size(4 << 30)
+        .table_elements(1 << 16)
+        .linear_memory_keep_resident(KEEP_RESIDENT)
+        .table_keep_resident(1 << 20)
+        .pagemap_scan(Enabled::Auto);
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     config
 }
 
@@ -330,6 +385,42 @@ fn crash_message(error: &wasmtime::Error, stderr: &[u8]) -> String {
     match stderr.lines().rev().find(|line| !line.trim().is_empty()) {
         Some(last) => format!("{trap} (guest stderr: {})", last.trim()),
         None => trap,
+    }
+}
+
+/// A counting semaphore over the pool's instance slots.
+struct Slots {
+    free: std::sync::Mutex<u32>,
+    freed: std::sync::Condvar,
+}
+
+/// One slot, given back when dropped.
+struct Slot<'a>(&'a Slots);
+
+impl Slots {
+    fn new(count: u32) -> Self {
+        Slots {
+            free: std::sync::Mutex::new(count),
+            freed: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Waits for a free slot.
+    fn acquire(&self) -> Slot<'_> {
+        let free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        let mut free = self
+            .freed
+            .wait_while(free, |free| *free == 0)
+            .unwrap_or_else(|e| e.into_inner());
+        *free -= 1;
+        Slot(self)
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.0.freed.notify_one();
     }
 }
 

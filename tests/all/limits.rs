@@ -176,3 +176,46 @@ fn sandboxes_run_in_parallel_threads() {
         assert_eq!(outcome.fuel, expected.fuel);
     }
 }
+
+#[test]
+fn more_parallel_runs_than_instance_slots_wait_and_leave_nothing_behind() {
+    // Each run checks for, then leaves behind, interpreter state and dirty memory; instance
+    // slots are reused, so a leak would show in a later run. 8 threads share 2 slots.
+    let sandbox = codefuel_runtime::Sandbox::with_config(&codefuel_runtime::SandboxConfig {
+        max_concurrent_runs: 2,
+        ..Default::default()
+    })
+    .unwrap();
+    let run = || {
+        let source = "import sys\nprint(hasattr(sys, 'leak'))\nsys.leak = [7] * 200000\n\
+                      print(sum(i * i for i in range(200000)))";
+        sandbox
+            .run(codefuel_runtime::Program::new(source), &Limits::default())
+            .unwrap()
+    };
+    let expected = run();
+    assert_eq!(stdout(&expected), "False\n2666646666700000\n");
+    let barrier = std::sync::Barrier::new(8);
+    let outcomes: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    run()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    // Runs on a runner thread happen in place, with the same results.
+    let in_place = std::thread::scope(|scope| {
+        codefuel_runtime::spawn_runner(scope, || [run(), run()])
+            .unwrap()
+            .join()
+            .unwrap()
+    });
+    for outcome in outcomes.iter().chain(&in_place) {
+        assert_eq!(stdout(outcome), stdout(&expected));
+        assert_eq!(outcome.fuel, expected.fuel);
+    }
+}
