@@ -35,5 +35,6 @@ pub use limits::{
 };
 pub use outcome::{RunOutcome, Verdict};
 pub use sandbox::{
-    GUEST_SHA256, GUEST_WASM, KEEP_RESIDENT, Program, Sandbox, SandboxConfig, spawn_runner,
+    GUEST_SHA256, GUEST_WASM, KEEP_RESIDENT, Program, Sandbox, SandboxConfig,
+    default_max_concurrent_runs, spawn_runner,
 };

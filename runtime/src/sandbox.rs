@@ -38,6 +38,14 @@ pub const KEEP_RESIDENT: usize = 64 << 20;
 /// Granularity of the wall-clock backstop.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
+/// The default of [`SandboxConfig::max_concurrent_runs`]: twice the cores, at least 16.
+pub fn default_max_concurrent_runs() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    u32::try_from(cores.saturating_mul(2))
+        .unwrap_or(u32::MAX)
+        .max(16)
+}
+
 /// How a [`Sandbox`] is built.
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
@@ -58,7 +66,7 @@ impl Default for SandboxConfig {
             metering: true,
             cache_dir: None,
             announce_compile: true,
-            max_concurrent_runs: 32,
+            max_concurrent_runs: default_max_concurrent_runs(),
         }
     }
 }

@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use codefuel_runtime::{Sandbox, SandboxConfig};
 
 use crate::dataset::{Dataset, DatasetKind};
 use crate::evalplus::FuelPolicy;
@@ -107,10 +106,7 @@ pub fn evaluate_to_file(args: &EvaluateArgs) -> Result<(PathBuf, String)> {
             .with_context(|| format!("cannot create the results folder {}", parent.display()))?;
     }
 
-    let sandbox = Sandbox::with_config(&SandboxConfig {
-        cache_dir: Some(args.cache_dir.clone()),
-        ..SandboxConfig::default()
-    })?;
+    let sandbox = super::sandbox(args.cache_dir.clone(), args.jobs)?;
     let task_ids: Vec<&str> = covered.iter().copied().collect();
     let truth =
         groundtruth::load_or_compute(&dataset, &task_ids, &sandbox, &args.cache_dir, args.jobs)

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use codefuel_runtime::{Sandbox, SandboxConfig};
 
 use crate::commands::RunnerArgs;
 use crate::commands::evaluate::MAX_MEMORY_MIB;
@@ -71,10 +70,7 @@ pub fn execute(args: &MatrixArgs) -> Result<i32> {
         .create(true)
         .open(&args.output)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
-    let sandbox = Sandbox::with_config(&SandboxConfig {
-        cache_dir: Some(args.runner.cache_dir()),
-        ..SandboxConfig::default()
-    })?;
+    let sandbox = super::sandbox(args.runner.cache_dir(), args.runner.jobs())?;
     let options = MatrixOptions {
         test_fuel: args.test_fuel,
         load_fuel: args.load_fuel,

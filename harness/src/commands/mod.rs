@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use codefuel_runtime::default_cache_dir;
+use anyhow::Result;
+use codefuel_runtime::{Sandbox, SandboxConfig, default_cache_dir, default_max_concurrent_runs};
 
 use crate::parallel::default_jobs;
 
@@ -38,4 +39,16 @@ impl RunnerArgs {
     pub fn jobs(&self) -> usize {
         self.jobs.unwrap_or_else(default_jobs).max(1)
     }
+}
+
+/// The sandbox of a command: compiled guest cached in `cache_dir`, and an instance slot for
+/// each of `jobs` workers.
+pub fn sandbox(cache_dir: PathBuf, jobs: usize) -> Result<Sandbox> {
+    Sandbox::with_config(&SandboxConfig {
+        cache_dir: Some(cache_dir),
+        max_concurrent_runs: u32::try_from(jobs)
+            .unwrap_or(u32::MAX)
+            .max(default_max_concurrent_runs()),
+        ..SandboxConfig::default()
+    })
 }

@@ -4,7 +4,6 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use codefuel_runtime::{Sandbox, SandboxConfig};
 use serde_json::json;
 
 use crate::commands::RunnerArgs;
@@ -192,20 +191,12 @@ pub fn profile(args: &ProfileArgs) -> Result<i32> {
         );
     }
     // The canonical solution's fuel on the same plus inputs (cached by `evaluate`).
-    let sandbox = Sandbox::with_config(&SandboxConfig {
-        cache_dir: Some(cache_dir.clone()),
-        ..SandboxConfig::default()
-    })?;
+    let jobs = args.data.runner.jobs();
+    let sandbox = super::sandbox(cache_dir.clone(), jobs)?;
     let mut task_ids: Vec<&str> = passing.iter().map(|s| s.task_id.as_str()).collect();
     task_ids.dedup();
-    let truth = groundtruth::load_or_compute(
-        &dataset,
-        &task_ids,
-        &sandbox,
-        &cache_dir,
-        args.data.runner.jobs(),
-    )
-    .context("loading the canonical solutions' fuel")?;
+    let truth = groundtruth::load_or_compute(&dataset, &task_ids, &sandbox, &cache_dir, jobs)
+        .context("loading the canonical solutions' fuel")?;
     let mut rows: Vec<(&SampleFuel, u64, f64)> = passing
         .iter()
         .map(|s| {
