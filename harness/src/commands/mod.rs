@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use codefuel_runtime::{Sandbox, SandboxConfig, default_cache_dir, default_max_concurrent_runs};
+use codefuel_runtime::{KEEP_RESIDENT, Sandbox, SandboxConfig, default_cache_dir};
 
 use crate::parallel::default_jobs;
 
@@ -42,13 +42,15 @@ impl RunnerArgs {
 }
 
 /// The sandbox of a command: compiled guest cached in `cache_dir`, and an instance slot for
-/// each of `jobs` workers.
+/// each of `jobs` workers (whose memory is reset in place only when runs overlap).
 pub fn sandbox(cache_dir: PathBuf, jobs: usize) -> Result<Sandbox> {
+    let defaults = SandboxConfig::default();
     Sandbox::with_config(&SandboxConfig {
         cache_dir: Some(cache_dir),
         max_concurrent_runs: u32::try_from(jobs)
             .unwrap_or(u32::MAX)
-            .max(default_max_concurrent_runs()),
-        ..SandboxConfig::default()
+            .max(defaults.max_concurrent_runs),
+        keep_resident_bytes: if jobs > 1 { KEEP_RESIDENT } else { 0 },
+        ..defaults
     })
 }
