@@ -7,8 +7,10 @@ use std::process::{Command, Output};
 
 use common::repo;
 
-fn evaluate(samples: &Path, output: &Path, extra: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_codefuel"))
+/// `codefuel evaluate` of `samples` on the demo problems, writing `output`.
+fn evaluate_command(samples: &Path, output: &Path, extra: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_codefuel"));
+    command
         .args([
             "evaluate",
             "--quiet",
@@ -21,9 +23,12 @@ fn evaluate(samples: &Path, output: &Path, extra: &[&str]) -> Output {
         .arg(samples)
         .arg("--output")
         .arg(output)
-        .args(extra)
-        .output()
-        .unwrap()
+        .args(extra);
+    command
+}
+
+fn evaluate(samples: &Path, output: &Path, extra: &[&str]) -> Output {
+    evaluate_command(samples, output, extra).output().unwrap()
 }
 
 fn statuses(results: &serde_json::Value, task: &str) -> Vec<(String, String)> {
@@ -200,19 +205,7 @@ fn identical_samples_are_judged_once_with_the_same_results() {
     let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
     std::fs::write(&samples, text).unwrap();
     let output = dir.path().join("r.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_codefuel"))
-        .args([
-            "evaluate",
-            "--quiet",
-            "--dataset",
-            "humaneval",
-            "--dataset-file",
-        ])
-        .arg(repo().join("examples/demo/problems.jsonl"))
-        .arg("--samples")
-        .arg(&samples)
-        .arg("--output")
-        .arg(&output)
+    let out = evaluate_command(&samples, &output, &[])
         .env("CODEFUEL_PROFILE", "1")
         .output()
         .unwrap();

@@ -313,45 +313,25 @@ fn the_memory_cap_is_a_cell_status() {
 }
 
 #[test]
-fn cells_after_the_problem_budget_are_skipped() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = one_problem(
-        dir.path(),
-        serde_json::json!({
-            "id": "budget",
-            "prompt": "f",
-            "codes": ["def f(x):\n    while True:\n        pass\n", "def f(x):\n    return x\n"],
-            "tests": ["assert f(1) == 1", "assert f(2) == 2"],
-        }),
-    );
-    // The first hang spends the whole 1 G budget: nothing after it runs.
-    let m = lines(&matrix(
-        dir.path(),
-        &input,
-        "m.jsonl",
-        &["--problem-fuel", "1000000000"],
-    ));
-    let rows = &m[0]["rows"];
-    assert_eq!(statuses(&rows[0]), ["fuel_limit", "skipped"]);
-    assert_eq!(statuses(&rows[1]), ["skipped", "skipped"]);
-    assert_eq!(rows[1]["load"]["status"], "skipped");
-}
-
-#[test]
-fn a_repeated_code_gets_its_first_copys_row_without_running() {
+fn cells_after_the_problem_budget_are_skipped_but_repeated_codes_are_copied() {
     let dir = tempfile::tempdir().unwrap();
     let ok = "def f(x):\n    return x\n";
     let input = one_problem(
         dir.path(),
         serde_json::json!({
-            "id": "repeat",
+            "id": "budget",
             "prompt": "f",
-            "codes": [ok, "def f(x):\n    while True:\n        pass\n", ok],
+            "codes": [
+                ok,
+                "def f(x):\n    while True:\n        pass\n",
+                "def f(x):\n    return x + 0\n",
+                ok,
+            ],
             "tests": ["assert f(1) == 1", "assert f(2) == 2"],
         }),
     );
-    // The hang spends the whole budget; the repeat of the first code still has its row,
-    // because it is copied, not run.
+    // The hang spends the rest of the 1 G budget: nothing after it runs. The repeat of the
+    // first code still has its row, because it is copied, not run.
     let m = lines(&matrix(
         dir.path(),
         &input,
@@ -361,5 +341,7 @@ fn a_repeated_code_gets_its_first_copys_row_without_running() {
     let rows = &m[0]["rows"];
     assert_eq!(statuses(&rows[0]), ["pass", "pass"]);
     assert_eq!(statuses(&rows[1]), ["fuel_limit", "skipped"]);
-    assert_eq!(rows[2], rows[0]);
+    assert_eq!(statuses(&rows[2]), ["skipped", "skipped"]);
+    assert_eq!(rows[2]["load"]["status"], "skipped");
+    assert_eq!(rows[3], rows[0]);
 }
