@@ -198,9 +198,9 @@ pub fn evaluate(
     } else {
         &[Split::Base, Split::Plus]
     };
+    let first = first_occurrences(samples);
     // Longest splits first (by the canonical solution's fuel), so a long split does not end
     // up running alone at the end while other cores idle.
-    let first = first_occurrences(samples);
     let mut work: Vec<(usize, Split)> = (0..samples.len())
         .filter(|&i| first[i] == i)
         .flat_map(|i| splits.iter().map(move |&s| (i, s)))
