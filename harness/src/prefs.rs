@@ -291,7 +291,7 @@ pub fn pairs(matrix: &ProblemMatrix, strategy: Strategy, opts: &PairOptions) -> 
                 .map(|&p| rate(p, m.n_tests))
                 .collect();
             let codes = m.code_scores(&all_tests, &rates);
-            let pairs = random_pair(&codes, opts.seed, &matrix.problem.id)
+            let pairs = random_pair(&codes, &matrix.problem.codes, opts.seed, &matrix.problem.id)
                 .into_iter()
                 .collect();
             (codes, None, pairs)
@@ -646,15 +646,23 @@ fn fnv1a64(text: &str) -> u64 {
     })
 }
 
-/// Two distinct codes drawn by splitmix64 seeded with `seed ^ fnv1a64(id)`.
-fn random_pair(codes: &[CodeScore], seed: u64, id: &str) -> Option<Pair> {
+/// Two codes with different texts, drawn by splitmix64 seeded with `seed ^ fnv1a64(id)`.
+fn random_pair(codes: &[CodeScore], texts: &[String], seed: u64, id: &str) -> Option<Pair> {
     let n = codes.len();
     if n < 2 {
         return None;
     }
     let mut rng = SplitMix64(seed ^ fnv1a64(id));
     let chosen = rng.below(n);
-    let rejected = (chosen + 1 + rng.below(n - 1)) % n;
+    // Any other code whose text differs: a pair of identical texts teaches nothing.
+    let others: Vec<usize> = (1..n)
+        .map(|k| (chosen + k) % n)
+        .filter(|&c| texts[c] != texts[chosen])
+        .collect();
+    if others.is_empty() {
+        return None;
+    }
+    let rejected = others[rng.below(others.len())];
     Some(make_pair(
         PairKind::Correctness,
         &codes[chosen],

@@ -390,7 +390,7 @@ fn all_tests_and_pass_count() {
 }
 
 #[test]
-fn random_is_seeded_and_distinct() {
+fn random_is_seeded_and_pairs_distinct_texts() {
     let m = mk(2, (0..5).map(|_| ok("PF", &[])).collect());
     let mut seen = std::collections::BTreeSet::new();
     for seed in 0..64 {
@@ -407,6 +407,24 @@ fn random_is_seeded_and_distinct() {
         seen.insert((chosen, rejected));
     }
     assert!(seen.len() > 5, "{seen:?}");
+    // Identical texts are never paired; with only one distinct text there is no pair.
+    let mut repeats = mk(2, (0..3).map(|_| ok("PF", &[])).collect());
+    repeats.problem.codes = vec!["a".into(), "a".into(), "b".into()];
+    for seed in 0..64 {
+        let opts = PairOptions {
+            seed,
+            ..PairOptions::default()
+        };
+        let p = pairs(&repeats, Strategy::Random, &opts);
+        let (chosen, rejected) = (p.pairs[0].chosen, p.pairs[0].rejected);
+        assert!((chosen == 2) != (rejected == 2), "{chosen} {rejected}");
+    }
+    repeats.problem.codes[2] = "a".into();
+    assert!(
+        pairs(&repeats, Strategy::Random, &PairOptions::default())
+            .pairs
+            .is_empty()
+    );
     // One code: no pair.
     let one = mk(2, vec![ok("PF", &[])]);
     assert!(
