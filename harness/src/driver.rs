@@ -1,70 +1,36 @@
-//! The host half of the in-guest test driver (`guests/python/driver/codefuel_driver.py`).
+//! The host half of the guest's session protocol (`guests/python/src/session.rs`, which calls
+//! the Python in `guests/python/driver/codefuel_driver.py`).
 //!
-//! Builds the payload a driver run reads (`u32` header length, JSON header, blobs) and gives
-//! typed access to the records it emits. The driver's program is always the same one line.
+//! A request is one op byte and its data; a response is one status byte and its data. Values
+//! travel as blobs (`V` + typed value, see [`crate::value`]; `P` + pickle from trusted ground
+//! truth only), each framed with a `u32` little-endian length. Every response from an untrusted
+//! session is parsed strictly by its caller: a malformed one is the code's fault.
 
-use anyhow::{Context, Result, bail};
-use codefuel_runtime::Record;
-use serde::Serialize;
-
-/// The program of every driver run.
-pub const DRIVER_PROGRAM: &str = "import codefuel_driver\ncodefuel_driver.main()\n";
-
-/// Builds a driver payload from a JSON header and named binary blobs.
-pub fn payload(header: &impl Serialize, blobs: &[(&str, &[u8])]) -> Result<Vec<u8>> {
-    let mut offsets = serde_json::Map::new();
-    let mut offset = 0usize;
-    for (name, bytes) in blobs {
-        offsets.insert((*name).into(), serde_json::json!([offset, bytes.len()]));
-        offset += bytes.len();
-    }
-    let mut header = serde_json::to_value(header)?;
-    let Some(object) = header.as_object_mut() else {
-        bail!("driver header must be a JSON object");
-    };
-    object.insert("blobs".into(), offsets.into());
-    let header = serde_json::to_vec(&header)?;
-    let mut out = Vec::with_capacity(4 + header.len() + offset);
-    out.extend_from_slice(&(header.len() as u32).to_le_bytes());
-    out.extend_from_slice(&header);
-    for (_, bytes) in blobs {
-        out.extend_from_slice(bytes);
-    }
-    Ok(out)
+/// Appends `bytes` with its `u32` little-endian length in front.
+pub fn put_blob(out: &mut Vec<u8>, bytes: &[u8]) {
+    let len = u32::try_from(bytes.len()).expect("a blob under 4 GiB");
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(bytes);
 }
 
-/// The records of one driver run, with lookups by kind.
-pub struct Records<'a>(pub &'a [Record]);
+/// Splits one length-framed blob off the front of `data`; `None` when it is truncated.
+pub fn take_blob<'d>(data: &mut &'d [u8]) -> Option<&'d [u8]> {
+    let len = u32::from_le_bytes(data.get(..4)?.try_into().ok()?) as usize;
+    let blob = data.get(4..4 + len)?;
+    *data = &data[4 + len..];
+    Some(blob)
+}
 
-impl<'a> Records<'a> {
-    /// The first record of `kind`, if any.
-    pub fn first(&self, kind: &str) -> Option<&'a [u8]> {
-        self.0
-            .iter()
-            .find(|r| r.kind == kind)
-            .map(|r| r.data.as_slice())
+/// Splits a `u32` count off the front of `data`, then that many blobs; `None` when the data
+/// is truncated or longer.
+pub fn take_blobs(mut data: &[u8]) -> Option<(Vec<&[u8]>, &[u8])> {
+    let count = u32::from_le_bytes(data.get(..4)?.try_into().ok()?) as usize;
+    data = &data[4..];
+    let mut blobs = Vec::with_capacity(count.min(data.len() / 4));
+    for _ in 0..count {
+        blobs.push(take_blob(&mut data)?);
     }
-
-    /// Every record of `kind`, in order.
-    pub fn all(&self, kind: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.0
-            .iter()
-            .filter(move |r| r.kind == kind)
-            .map(|r| r.data.as_slice())
-    }
-
-    /// The first record of `kind`, required, parsed as JSON.
-    pub fn json<T: serde::de::DeserializeOwned>(&self, kind: &str) -> Result<T> {
-        let data = self
-            .first(kind)
-            .with_context(|| format!("the driver sent no {kind:?} record"))?;
-        serde_json::from_slice(data).with_context(|| format!("bad {kind:?} record"))
-    }
-
-    /// True when the driver ran to its end.
-    pub fn done(&self) -> bool {
-        self.first("done").is_some()
-    }
+    Some((blobs, data))
 }
 
 #[cfg(test)]
@@ -72,17 +38,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn payload_layout() {
-        let bytes = payload(
-            &serde_json::json!({"mode": "x"}),
-            &[("a", b"12"), ("b", b"345")],
-        )
-        .unwrap();
-        let len = u32::from_le_bytes(bytes[..4].try_into().unwrap()) as usize;
-        let header: serde_json::Value = serde_json::from_slice(&bytes[4..4 + len]).unwrap();
-        assert_eq!(header["mode"], "x");
-        assert_eq!(header["blobs"]["a"], serde_json::json!([0, 2]));
-        assert_eq!(header["blobs"]["b"], serde_json::json!([2, 3]));
-        assert_eq!(&bytes[4 + len..], b"12345");
+    fn blob_framing_round_trips_and_refuses_truncation() {
+        let mut out = 2u32.to_le_bytes().to_vec();
+        put_blob(&mut out, b"ab");
+        put_blob(&mut out, b"");
+        out.extend_from_slice(b"tail");
+        let (blobs, rest) = take_blobs(&out).unwrap();
+        assert_eq!(blobs, vec![b"ab".as_slice(), b""]);
+        assert_eq!(rest, b"tail");
+        assert!(take_blobs(&out[..7]).is_none());
+        let mut short: &[u8] = &[9, 0, 0, 0, 1];
+        assert!(take_blob(&mut short).is_none());
+        assert!(take_blobs(&[255, 255, 255, 255]).is_none());
     }
 }

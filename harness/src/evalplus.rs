@@ -20,6 +20,8 @@
 
 use serde::Serialize;
 
+use crate::dataset::DatasetKind;
+
 /// Smallest per-input fuel limit (evalplus's 1 s `DEFAULT_MIN_TIME_LIMIT`).
 pub const DEFAULT_MIN_FUEL: u64 = 20_000_000_000;
 /// evalplus `DEFAULT_GT_TIME_LIMIT_FACTOR`.
@@ -64,6 +66,35 @@ impl FuelPolicy {
     /// truth on every input (Mbpp/599). The budget is therefore the cap.
     pub fn split_budget(&self) -> u64 {
         SPLIT_BUDGET_CAP + SPLIT_BUDGET_SLACK + EXEC_BUDGET
+    }
+}
+
+/// Whether evalplus's special oracle for this task reads the input after the call
+/// (`eval/__init__.py`: HumanEval/32 `find_zero` evaluates the polynomial at the output;
+/// Mbpp/581 `surface_Area` recomputes the answer). The input the function may have mutated
+/// then travels back with the output.
+pub fn oracle_reads_input(dataset: DatasetKind, entry_point: &str) -> bool {
+    matches!(
+        (dataset, entry_point),
+        (DatasetKind::Humaneval, "find_zero") | (DatasetKind::Mbpp, "surface_Area")
+    )
+}
+
+/// evalplus's atol after an input whose output equals the expected one exactly
+/// (`eval/__init__.py` unsafe_execute: `if atol == 0 and is_floats(exp): atol = 1e-6`, which
+/// sticks for later inputs; HumanEval/32 skips it, its oracle decides first). The trusted
+/// judge applies the same rule to the inputs it judges (`codefuel_driver.py`, `judge`).
+pub fn atol_after_exact_match(
+    dataset: DatasetKind,
+    entry_point: &str,
+    atol: f64,
+    expected_is_floats: bool,
+) -> f64 {
+    let decided_by_oracle = dataset == DatasetKind::Humaneval && entry_point == "find_zero";
+    if !decided_by_oracle && atol == 0.0 && expected_is_floats {
+        1e-6
+    } else {
+        atol
     }
 }
 

@@ -1,20 +1,27 @@
-//! Running samples against HumanEval+/MBPP+ inputs: one sandbox run per sample and split.
+//! Running samples against HumanEval+/MBPP+ inputs: one untrusted session per sample and
+//! split, and a trusted one beside it that judges.
 //!
-//! The guest driver loads the sample, calls it on each input under that input's fuel limit and
-//! judges the output as evalplus 0.3.1 does; this module turns its records and the run's
-//! verdict into evalplus's statuses ([`Status`]), with per-input fuel. It never formats
-//! reports (see [`crate::report`]).
+//! The host loads the sample into a session, calls its function once per input under that
+//! input's fuel limit (measured by the host), and gets each output back as a typed value
+//! ([`crate::value`]). Expected outputs never enter the sample's session: an output is
+//! judged on the host when it is identical to the expected one, otherwise with evalplus 0.3.1's
+//! rules in a trusted session that never runs the sample. This module turns the answers into
+//! evalplus's statuses ([`Status`]), with per-input fuel. It never formats reports (see
+//! [`crate::report`]).
 
-use anyhow::{Context, Result};
-use codefuel_runtime::{Limits, Program, Sandbox, Verdict};
+use anyhow::{Context, Result, bail};
+use codefuel_runtime::{Lease, Limits, Sandbox, Session, Verdict};
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Dataset, Problem};
-use crate::driver::{self, DRIVER_PROGRAM, Records};
-use crate::evalplus::{EXEC_BUDGET, FuelPolicy, Status};
+use crate::driver;
+use crate::evalplus::{
+    EXEC_BUDGET, FuelPolicy, Status, atol_after_exact_match, oracle_reads_input,
+};
 use crate::groundtruth::{GroundTruth, Split, SplitTruth};
 use crate::parallel;
 use crate::samples::Sample;
+use crate::value::{self, DEFAULT_MAX_OUTPUT_BYTES};
 
 /// How an evaluation runs.
 #[derive(Clone, Debug)]
@@ -67,8 +74,19 @@ pub enum FailReason {
     Memory,
     /// The call stack overflowed.
     StackOverflow,
-    /// The guest crashed.
-    Crash,
+    /// The guest crashed, or answered what no honest run does.
+    Crash {
+        /// What happened.
+        #[serde(default)]
+        message: String,
+    },
+    /// The output is not a value the host can judge: not made of None, bool, int, float,
+    /// complex, str, bytes, list, tuple, dict, set and frozenset (or too deep, or too large).
+    Unjudgeable {
+        /// The output's type, or why it cannot be encoded.
+        #[serde(rename = "type")]
+        type_name: String,
+    },
     /// The split's whole budget ran out outside any input, or the program ended the process.
     Timeout,
 }
@@ -90,7 +108,12 @@ impl FailReason {
             Verdict::Exception { type_name, .. } => FailReason::Exception {
                 type_name: type_name.clone(),
             },
-            _ => FailReason::Crash,
+            Verdict::Crash { message } => FailReason::Crash {
+                message: message.clone(),
+            },
+            other => FailReason::Crash {
+                message: other.name().to_owned(),
+            },
         }
     }
 
@@ -102,7 +125,8 @@ impl FailReason {
             FailReason::FuelLimit => "fuel_limit".into(),
             FailReason::Memory => "memory".into(),
             FailReason::StackOverflow => "stack_overflow".into(),
-            FailReason::Crash => "crash".into(),
+            FailReason::Crash { .. } => "crash".into(),
+            FailReason::Unjudgeable { type_name } => format!("unjudgeable_output:{type_name}"),
             FailReason::Timeout => "timeout".into(),
         }
     }
@@ -250,8 +274,26 @@ pub fn evaluate(
     });
     bar.finish_and_clear();
     let mut by_sample: Vec<[Option<SplitResult>; 2]> = vec![[None, None]; samples.len()];
+    let mut host_failures = Vec::new();
     for (&(i, split), outcome) in work.iter().zip(outcomes) {
-        by_sample[i][split as usize] = Some(outcome?);
+        // A host-side failure on one sample is that sample's crash, never the evaluation's.
+        let result = outcome.unwrap_or_else(|error| {
+            host_failures.push(format!("{error:#}"));
+            SplitResult {
+                status: Status::Fail,
+                inputs: Vec::new(),
+                reason: Some(FailReason::Crash {
+                    message: format!("{error:#}"),
+                }),
+            }
+        });
+        by_sample[i][split as usize] = Some(result);
+    }
+    if let Some(first) = host_failures.first() {
+        eprintln!(
+            "warning: {} split(s) could not be judged and are marked crash; the first: {first}",
+            host_failures.len()
+        );
     }
     let results = samples
         .iter()
@@ -268,24 +310,159 @@ pub fn evaluate(
     Ok(results)
 }
 
+/// The load request of a sample's untrusted session.
 #[derive(Serialize)]
-struct CheckHeader<'a> {
+struct LoadHeader<'a> {
     mode: &'static str,
     dataset: &'static str,
     task_id: &'a str,
     entry_point: &'a str,
     code: &'a str,
-    atol: f64,
-    fast_check: bool,
-    order: &'a [usize],
-    limits: &'a [u64],
-    exec_budget: u64,
+    /// Hand back the arguments after the call (a special oracle reads them).
+    return_args: bool,
 }
 
-/// The deadline tag the driver gives the sample's module-level code.
-const EXEC_DEADLINE_TAG: u64 = 1 << 63;
+/// How a sample's untrusted session answered one call, as the host judges it.
+enum CallResult {
+    /// The function returned: its output, and its arguments after the call if asked for.
+    Returned { out: Vec<u8>, args: Option<Vec<u8>> },
+    /// The input fails for this reason without judging.
+    Failed(FailReason),
+}
 
-/// Runs one sample on one split, restarting after a fatal input when all inputs must run.
+/// Parses the untrusted session's answer to a call. Anything but a well-formed answer is the
+/// code's own doing (its interpreter is its to break), so it fails the input as a crash.
+fn parse_call(response: &[u8], return_args: bool, max_bytes: usize) -> CallResult {
+    let crash = |why: &str| {
+        CallResult::Failed(FailReason::Crash {
+            message: why.to_owned(),
+        })
+    };
+    match response.split_first() {
+        Some((b'R', mut rest)) => {
+            let mut blobs = Vec::new();
+            while !rest.is_empty() {
+                match driver::take_blob(&mut rest) {
+                    Some(blob) => blobs.push(blob.to_vec()),
+                    None => return crash("a truncated response"),
+                }
+            }
+            if blobs.len() != 1 + usize::from(return_args) {
+                return crash("a response with the wrong number of values");
+            }
+            for blob in &blobs {
+                if blob.len() > max_bytes.saturating_add(1) {
+                    return CallResult::Failed(FailReason::Unjudgeable {
+                        type_name: "too large".into(),
+                    });
+                }
+                if let Err(e) = value::check_blob(blob, false) {
+                    return crash(&e.to_string());
+                }
+            }
+            let args = return_args.then(|| blobs.pop()).flatten();
+            let out = blobs.pop().expect("one value");
+            CallResult::Returned { out, args }
+        }
+        Some((b'E', name)) => CallResult::Failed(FailReason::Exception {
+            type_name: String::from_utf8_lossy(name).into_owned(),
+        }),
+        Some((b'U', why)) => CallResult::Failed(FailReason::Unjudgeable {
+            type_name: String::from_utf8_lossy(why).into_owned(),
+        }),
+        _ => crash("an unreadable response"),
+    }
+}
+
+/// The trusted session that judges outputs: it never runs code under test.
+struct Judge<'l> {
+    session: Option<Session<'l>>,
+}
+
+impl<'l> Judge<'l> {
+    /// Judges `out` against `exp` (both blobs) with evalplus's rules; returns the reason it
+    /// fails, if it does, and the atol for later inputs.
+    fn judge(
+        &mut self,
+        lease: &'l Lease<'_>,
+        header: &JudgeHeader<'_>,
+        inp: &[u8],
+        out: &[u8],
+        exp: &[u8],
+    ) -> Result<(Option<FailReason>, f64)> {
+        if self.session.as_ref().is_none_or(|s| !s.is_alive()) {
+            self.session = None;
+            self.session = Some(trusted_session(lease)?);
+        }
+        let session = self.session.as_mut().expect("opened above");
+        let mut request = vec![b'J'];
+        driver::put_blob(&mut request, &serde_json::to_vec(header)?);
+        for blob in [inp, out, exp] {
+            driver::put_blob(&mut request, blob);
+        }
+        let answer = session.call(&request, JUDGE_FUEL);
+        let response = match answer.result {
+            Ok(response) => response,
+            Err(verdict) => {
+                // The judge is trusted code; only a hostile output can make it fail.
+                return Ok((
+                    Some(FailReason::Crash {
+                        message: format!("judging the output failed: {}", verdict.name()),
+                    }),
+                    header.atol,
+                ));
+            }
+        };
+        let Some((b'R', json)) = response.split_first() else {
+            bail!(
+                "the judge answered {:?}",
+                String::from_utf8_lossy(&response)
+            );
+        };
+        #[derive(Deserialize)]
+        struct Verdict {
+            reason: Option<String>,
+            atol: f64,
+        }
+        let verdict: Verdict = serde_json::from_slice(json).context("the judge's answer")?;
+        Ok((
+            verdict.reason.as_deref().map(FailReason::from_driver),
+            verdict.atol,
+        ))
+    }
+}
+
+/// What the judge needs besides the values.
+#[derive(Serialize)]
+struct JudgeHeader<'a> {
+    dataset: &'static str,
+    entry_point: &'a str,
+    atol: f64,
+}
+
+/// Opens a trusted session (ground truth, judging): it loads no code under test.
+pub(crate) fn trusted_session<'l>(lease: &'l Lease<'_>) -> Result<Session<'l>> {
+    let limits = Limits::default()
+        .with_memory_bytes(codefuel_runtime::MAX_MEMORY_BYTES)
+        .with_timeout(std::time::Duration::from_secs(1800));
+    let mut session = lease.session(&limits)?;
+    let load = session.call(br#"L{"mode": "trusted", "code": ""}"#, JUDGE_FUEL);
+    match load.result {
+        Ok(response) if response == b"O" => Ok(session),
+        other => bail!("a trusted session did not start: {other:?}"),
+    }
+}
+
+/// Fuel of one judging call (trusted code; not charged to the sample).
+const JUDGE_FUEL: u64 = 2_000_000_000_000;
+
+/// Runs one sample on one split.
+///
+/// The sample runs in an untrusted session that never sees an expected output: the host
+/// calls its function once per input, with that input's fuel limit, and gets the output back
+/// as a typed value. Outputs identical to the expected ones pass on the host; the others are
+/// judged with evalplus's rules in a trusted session that never runs the sample. A call that
+/// traps ends the session; with `test_details` a new one continues from the next input.
 pub fn check_split(
     dataset: &Dataset,
     problem: &Problem,
@@ -301,101 +478,144 @@ pub fn check_split(
         .collect();
     let n = limits.len();
     let fast_check = !options.test_details;
-    let tables = truth.tables();
+    let items = truth.items(dataset, problem, sandbox)?;
     let mut order: Vec<usize> = (0..n).collect();
     if options.input_order == InputOrder::CheapestFirst {
         order.sort_by_key(|&i| (truth.fuel[i], i));
     }
+    let return_args = oracle_reads_input(dataset.kind, &problem.entry_point);
+    let load = serde_json::to_vec(&LoadHeader {
+        mode: "check",
+        dataset: dataset.kind.name(),
+        task_id: &problem.task_id,
+        entry_point: &problem.entry_point,
+        code: solution,
+        return_args,
+    })?;
+    let load_request = [b"L".as_slice(), &load].concat();
+    let session_limits = Limits::default()
+        .with_memory_bytes(options.memory_bytes)
+        .with_timeout(std::time::Duration::from_secs(600))
+        .with_output_bytes(64 << 10);
+    let lease = sandbox.lease();
+    let mut judge = Judge { session: None };
+    let mut atol = problem.atol;
+    let mut budget_left = options.policy.split_budget();
     let mut inputs: Vec<InputResult> = Vec::new();
     // Position in `order` of the next input to judge.
     let mut start = 0;
-    loop {
-        let header = CheckHeader {
-            mode: "check",
-            dataset: dataset.kind.name(),
-            task_id: &problem.task_id,
-            entry_point: &problem.entry_point,
-            code: solution,
-            atol: problem.atol,
-            fast_check,
-            order: &order[start..],
-            limits: &limits,
-            exec_budget: EXEC_BUDGET,
-        };
-        let payload = driver::payload(&header, &[])?;
-        let run_limits = Limits::default()
-            .with_fuel(options.policy.split_budget())
-            .with_memory_bytes(options.memory_bytes)
-            .with_timeout(std::time::Duration::from_secs(600))
-            .with_output_bytes(64 << 10);
-        let outcome = sandbox.run(
-            Program::new(DRIVER_PROGRAM)
-                .with_payload(&payload)
-                .with_tables(&tables),
-            &run_limits,
-        )?;
-        let records = Records(&outcome.records);
-        if let Some(data) = records.first("exec_error") {
-            let type_name: String = serde_json::from_slice(data)?;
-            return Ok(finish(
-                Status::Fail,
-                inputs,
-                Some(FailReason::Exception { type_name }),
-            ));
-        }
-        for data in records.all("result") {
-            let mut result = parse_result(data).context("bad result record")?;
-            let i = result.index;
-            (result.gt_fuel, result.limit) = (truth.fuel[i], limits[i]);
-            inputs.push(result);
-        }
-        let loaded = records.first("loaded").is_some();
-        let judged = inputs.len();
-        // The input that was running when the run ended, if any.
-        let next = order.get(judged).copied();
-        // How the run ended decides what happened to the input after the last result.
-        let fatal = match (&outcome.verdict, outcome.deadline_exceeded) {
-            _ if records.done() => None,
-            (Verdict::FuelExhausted, Some(EXEC_DEADLINE_TAG)) => {
-                // Module-level code that never finishes: evalplus's process never reports.
+    'sessions: while start < n || inputs.is_empty() {
+        let mut session = lease.session(&session_limits)?;
+        let loaded = session.call(&load_request, EXEC_BUDGET.min(budget_left));
+        budget_left = budget_left.saturating_sub(loaded.fuel);
+        match loaded.result {
+            Ok(response) if response == b"O" => {}
+            Ok(response) => {
+                // evalplus: the code raised while loading (or the entry point is missing).
+                let reason = match response.split_first() {
+                    Some((b'E', name)) => FailReason::Exception {
+                        type_name: String::from_utf8_lossy(name).into_owned(),
+                    },
+                    _ => FailReason::Crash {
+                        message: "an unreadable load response".into(),
+                    },
+                };
+                return Ok(finish(Status::Fail, inputs, Some(reason)));
+            }
+            // Module-level code that never finishes, or that ends the process: evalplus's
+            // process never reports.
+            Err(Verdict::FuelExhausted | Verdict::Timeout | Verdict::Completed { .. }) => {
                 return Ok(finish(Status::Timeout, inputs, Some(FailReason::Timeout)));
             }
-            (Verdict::FuelExhausted, Some(index)) => Some((index as usize, FailReason::FuelLimit)),
-            (Verdict::FuelExhausted | Verdict::Timeout | Verdict::Completed { .. }, _) => {
-                // evalplus: the process never reported, so the split is a timeout.
-                return Ok(finish(Status::Timeout, inputs, Some(FailReason::Timeout)));
-            }
-            (verdict, _) if !loaded => {
+            Err(verdict) => {
                 return Ok(finish(
                     Status::Fail,
                     inputs,
-                    Some(FailReason::from_verdict(verdict)),
+                    Some(FailReason::from_verdict(&verdict)),
                 ));
             }
-            (verdict, _) => next.map(|i| (i, FailReason::from_verdict(verdict))),
-        };
-        match fatal {
-            None => break,
-            Some((index, reason)) => {
-                let fuel = if reason == FailReason::FuelLimit {
-                    limits[index]
-                } else {
-                    0
-                };
-                inputs.push(InputResult {
-                    index,
-                    passed: false,
-                    fuel,
-                    gt_fuel: truth.fuel[index],
-                    limit: limits[index],
-                    reason: Some(reason),
-                });
-                start = inputs.len();
-                if fast_check || start >= n {
-                    break;
+        }
+        if n == 0 {
+            break;
+        }
+        while start < n {
+            let i = order[start];
+            start += 1;
+            if budget_left == 0 {
+                return Ok(finish(Status::Timeout, inputs, Some(FailReason::Timeout)));
+            }
+            let call_fuel = limits[i].min(budget_left);
+            let exp = items.expected(i)?;
+            let max_bytes = DEFAULT_MAX_OUTPUT_BYTES.max(exp.len().saturating_mul(2));
+            let mut request = vec![b'C'];
+            request.extend_from_slice(&u32::try_from(max_bytes).unwrap_or(u32::MAX).to_le_bytes());
+            request.extend_from_slice(items.input(i)?);
+            let answer = session.call(&request, call_fuel);
+            budget_left = budget_left.saturating_sub(answer.fuel);
+            let mut result = InputResult {
+                index: i,
+                passed: false,
+                fuel: answer.fuel,
+                gt_fuel: truth.fuel[i],
+                limit: limits[i],
+                reason: None,
+            };
+            match answer.result {
+                Ok(response) => match parse_call(&response, return_args, max_bytes) {
+                    CallResult::Returned { out, args } => {
+                        let exp_summary = value::check_blob(exp, true)
+                            .with_context(|| format!("expected output {i} in the cache"))?;
+                        if value::identical(&out, exp, &exp_summary) {
+                            result.passed = true;
+                            atol = atol_after_exact_match(
+                                dataset.kind,
+                                &problem.entry_point,
+                                atol,
+                                exp_summary.is_floats,
+                            );
+                        } else {
+                            let header = JudgeHeader {
+                                dataset: dataset.kind.name(),
+                                entry_point: &problem.entry_point,
+                                atol,
+                            };
+                            let inp = args.as_deref().unwrap_or(items.input(i)?);
+                            let (reason, new_atol) =
+                                judge.judge(&lease, &header, inp, &out, exp)?;
+                            atol = new_atol;
+                            result.passed = reason.is_none();
+                            result.reason = reason;
+                        }
+                    }
+                    CallResult::Failed(reason) => result.reason = Some(reason),
+                },
+                Err(Verdict::FuelExhausted) if call_fuel < limits[i] => {
+                    // The split's whole budget ran out: evalplus's process never reports.
+                    return Ok(finish(Status::Timeout, inputs, Some(FailReason::Timeout)));
+                }
+                Err(Verdict::FuelExhausted) => {
+                    result.fuel = limits[i];
+                    result.reason = Some(FailReason::FuelLimit);
+                }
+                Err(Verdict::Timeout | Verdict::Completed { .. }) => {
+                    // The process ended itself (os._exit) or hit the wall clock.
+                    return Ok(finish(Status::Timeout, inputs, Some(FailReason::Timeout)));
+                }
+                Err(verdict) => {
+                    result.fuel = 0;
+                    result.reason = Some(FailReason::from_verdict(&verdict));
                 }
             }
+            let failed = !result.passed;
+            inputs.push(result);
+            if failed && fast_check {
+                break 'sessions;
+            }
+            if !session.is_alive() {
+                continue 'sessions;
+            }
         }
+        break;
     }
     let reason = inputs
         .iter()
@@ -408,25 +628,6 @@ pub fn check_split(
         Status::Fail
     };
     Ok(finish(status, inputs, reason))
-}
-
-/// Parses the driver's `"<index> <passed 0|1> <fuel> <reason>"` record.
-fn parse_result(data: &[u8]) -> Result<InputResult> {
-    let text = std::str::from_utf8(data)?;
-    let mut parts = text.splitn(4, ' ');
-    let mut next = || parts.next().context("missing field");
-    let index = next()?.parse()?;
-    let passed = next()? == "1";
-    let fuel = next()?.parse()?;
-    let reason = next().unwrap_or("");
-    Ok(InputResult {
-        index,
-        passed,
-        fuel,
-        gt_fuel: 0,
-        limit: 0,
-        reason: (!reason.is_empty()).then(|| FailReason::from_driver(reason)),
-    })
 }
 
 fn finish(status: Status, mut inputs: Vec<InputResult>, reason: Option<FailReason>) -> SplitResult {
@@ -442,29 +643,53 @@ fn finish(status: Status, mut inputs: Vec<InputResult>, reason: Option<FailReaso
 mod tests {
     use super::*;
 
+    fn blob(value: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        driver::put_blob(&mut out, value);
+        out
+    }
+
     #[test]
-    fn parses_result_records() {
+    fn parses_call_responses() {
+        let none = blob(b"VN");
+        match parse_call(&[b"R".as_slice(), &none].concat(), false, 100) {
+            CallResult::Returned { out, args } => assert_eq!((out, args), (b"VN".to_vec(), None)),
+            CallResult::Failed(r) => panic!("{r:?}"),
+        }
+        let two = [b"R".as_slice(), &none, &blob(b"VT")].concat();
+        match parse_call(&two, true, 100) {
+            CallResult::Returned { args, .. } => assert_eq!(args, Some(b"VT".to_vec())),
+            CallResult::Failed(r) => panic!("{r:?}"),
+        }
+        let failed = |response: &[u8], return_args| match parse_call(response, return_args, 100) {
+            CallResult::Failed(reason) => reason,
+            CallResult::Returned { .. } => panic!("accepted {response:?}"),
+        };
         assert_eq!(
-            parse_result(b"3 1 1200 ").unwrap(),
-            InputResult {
-                index: 3,
-                passed: true,
-                fuel: 1200,
-                gt_fuel: 0,
-                limit: 0,
-                reason: None
+            failed(b"EKeyError", false),
+            FailReason::Exception {
+                type_name: "KeyError".into()
             }
         );
         assert_eq!(
-            parse_result(b"4 0 99 exception:KeyError").unwrap().reason,
-            Some(FailReason::Exception {
-                type_name: "KeyError".into()
-            })
+            failed(b"UDeque", false),
+            FailReason::Unjudgeable {
+                type_name: "Deque".into()
+            }
         );
-        assert_eq!(
-            parse_result(b"5 0 7 wrong_answer").unwrap().reason,
-            Some(FailReason::WrongAnswer)
+        assert!(
+            matches!(failed(&two, false), FailReason::Crash { .. }),
+            "extra value"
         );
-        assert!(parse_result(b"x 1 2 ").is_err());
+        assert!(matches!(
+            failed(b"R\x05\0\0\0VN", false),
+            FailReason::Crash { .. }
+        ));
+        let pickle = [b"R".as_slice(), &blob(b"Pxx")].concat();
+        assert!(
+            matches!(failed(&pickle, false), FailReason::Crash { .. }),
+            "no pickles"
+        );
+        assert!(matches!(failed(b"", false), FailReason::Crash { .. }));
     }
 }

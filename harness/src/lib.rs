@@ -4,8 +4,10 @@
 //! - [`commands`]: one module per CLI subcommand (`run`, `evaluate`); the binary in `main.rs`
 //!   only parses flags and dispatches here.
 //! - Evaluation, in data-flow order: [`dataset`] (HumanEval+/MBPP+ problems) and [`samples`]
-//!   (model outputs) → [`groundtruth`] (canonical outputs and fuel, cached) → [`evaluate`]
-//!   (sandbox runs through the in-guest [`driver`]) → [`report`] (results JSON, pass@k).
+//!   (model outputs) → [`groundtruth`] (canonical outputs and fuel, cached, from trusted
+//!   sessions) → [`evaluate`] (untrusted sessions for the samples, a trusted one that judges;
+//!   the session protocol is in [`driver`], the typed values in [`value`]) → [`report`]
+//!   (results JSON, pass@k).
 //! - [`evalplus`]: the host half of the evalplus 0.3.1 compatibility rules (fuel limits,
 //!   statuses); the guest half is `guests/python/driver/codefuel_driver.py`.
 //! - Helpers: [`jsonl`] (Python-flavoured JSON), [`parallel`] (worker threads + progress).
@@ -27,5 +29,6 @@ pub mod prefs;
 pub mod report;
 pub mod samples;
 pub mod stats;
+pub mod value;
 
 pub use codefuel_runtime as runtime;

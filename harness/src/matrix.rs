@@ -1,18 +1,28 @@
 //! The execution matrix: every generated code run against every generated test of a problem.
 //!
 //! Owns the data model of `codefuel matrix` (problems in, one [`ProblemMatrix`] per problem
-//! out, as JSONL) and the sandbox runs that fill it. Scoring and pairs are built from the
+//! out, as JSONL) and the sandbox sessions that fill it. Scoring and pairs are built from the
 //! matrix alone, in [`crate::prefs`], so the code never has to run twice.
+//!
+//! Tests shaped like `assert EXPR == EXPECTED` (also `!=`, `<`, `in`, `is None`, ...,
+//! `assert EXPR`, `assert not EXPR`, `and` of these, one or more lines) are judged outside the
+//! code's reach: a trusted session that never runs a code or a test parses them and evaluates
+//! their literals; each expression is evaluated in the code's session (with a fresh copy of
+//! the builtins as they were before any program ran) and comes back as a typed value; the
+//! comparison happens on the host or in the trusted session. Tests of other shapes run inside
+//! the code's interpreter, and their cells say so (`"judged": "in_process"`).
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use codefuel_runtime::{Limits, Program, Sandbox, Verdict};
+use codefuel_runtime::{Lease, Limits, Sandbox, Session, Verdict};
 use serde::{Deserialize, Serialize};
 
-use crate::driver::{self, DRIVER_PROGRAM, Records};
+use crate::driver;
+use crate::groundtruth::trusted_call;
+use crate::value::{self, DEFAULT_MAX_OUTPUT_BYTES};
 
 /// One problem of the input JSONL: a prompt, generated codes and generated tests.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +83,31 @@ pub struct Cell {
     /// The exception's class name, for [`CellStatus::Error`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Where the verdict was made: outside the code's reach (the default, not written), or
+    /// `in_process` for a test of a shape that had to run inside the code's interpreter.
+    #[serde(default, skip_serializing_if = "Judged::is_outside")]
+    pub judged: Judged,
+}
+
+/// Where a cell's verdict was made.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Judged {
+    /// Outside the code's reach: the test's expressions were evaluated in the code's session
+    /// and compared by the host or a trusted session (assert-shaped tests), or the cell did
+    /// not need a test to run (load failures, skipped cells).
+    #[default]
+    Outside,
+    /// Inside the code's interpreter: the test ran there, and code written to forge a pass
+    /// could have.
+    InProcess,
+}
+
+impl Judged {
+    /// True for [`Judged::Outside`].
+    pub fn is_outside(&self) -> bool {
+        *self == Judged::Outside
+    }
 }
 
 /// One code's row: how loading it went, then one cell per test.
@@ -113,8 +148,6 @@ pub const DEFAULT_TEST_FUEL: u64 = 10_000_000_000;
 pub const DEFAULT_LOAD_FUEL: u64 = 10_000_000_000;
 /// Default fuel budget of one problem: every run of all its codes and tests together.
 pub const DEFAULT_PROBLEM_FUEL: u64 = 2_000_000_000_000;
-/// Fuel the driver may use in a run beyond the code and the tests (compiling the tests, I/O).
-const DRIVER_SLACK: u64 = 2_000_000_000;
 
 /// How tests of one code are kept apart. Either way, every test starts from a fresh module
 /// namespace (no test sees module-level objects another test changed), and a test that
@@ -158,126 +191,431 @@ impl Default for MatrixOptions {
     }
 }
 
-#[derive(Serialize)]
-struct MatrixHeader<'a> {
-    mode: &'static str,
-    code: &'a str,
-    tests: &'a [&'a str],
-    order: &'a [usize],
-    test_fuel: u64,
-    load_budget: u64,
-}
-
-/// The driver's "load" record.
-#[derive(Deserialize)]
-struct LoadRecord {
-    status: CellStatus,
+/// A comparison of an assert-shaped test (planned by the trusted session's `plan_tests`).
+#[derive(Clone, Debug, Deserialize)]
+struct Check {
+    /// `==`, `!=`, `<`, `<=`, `>`, `>=`, `in`, `not in`, `is`, `is not`, or `truthy`.
+    op: String,
+    /// The test asserts the comparison is false (`assert not ...`).
+    negate: bool,
+    left: Operand,
     #[serde(default)]
-    error: Option<String>,
-    fuel: u64,
+    right: Option<Operand>,
 }
 
-/// What one driver run produced: the load outcome (if reached) and the cells, in run order.
-struct RunCells {
-    load: Option<Cell>,
-    cells: Vec<(usize, Cell)>,
-    fuel: u64,
+/// One side of a [`Check`]: an expression evaluated in the code's session, or a literal
+/// evaluated by the trusted session (an index into the plan's literals).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Operand {
+    Expr(String),
+    Lit(usize),
 }
 
-/// Runs `code` and then the tests in `order` in one sandbox.
-fn run_code(
-    sandbox: &Sandbox,
-    code: &str,
-    tests: &[String],
-    order: &[usize],
-    options: &MatrixOptions,
-) -> Result<RunCells> {
-    // Only the tests of this run travel, renumbered 0..; cells are mapped back below.
-    let run_tests: Vec<&str> = order.iter().map(|&i| tests[i].as_str()).collect();
-    let run_order: Vec<usize> = (0..order.len()).collect();
-    let header = MatrixHeader {
-        mode: "matrix",
-        code,
-        tests: &run_tests,
-        order: &run_order,
-        test_fuel: options.test_fuel,
-        load_budget: options.load_fuel,
-    };
-    let payload = driver::payload(&header, &[])?;
-    let fuel = options.load_fuel + options.test_fuel * order.len() as u64 + DRIVER_SLACK;
-    // The wall-clock backstop, far beyond what the fuel allows (~10 G fuel per second).
-    let limits = Limits::default()
-        .with_fuel(fuel)
-        .with_memory_bytes(options.memory_bytes)
-        .with_timeout(Duration::from_secs(30 + fuel / 1_000_000_000))
-        .with_output_bytes(16 << 10);
-    let outcome = sandbox.run(Program::new(DRIVER_PROGRAM).with_payload(&payload), &limits)?;
-    let records = Records(&outcome.records);
-    // The code under test shares the interpreter with the driver and can emit records of its
-    // own: an unreadable one is charged to the code (or test) that was running, never fatal.
-    let mut load =
-        records
-            .first("load")
-            .map(|data| match serde_json::from_slice::<LoadRecord>(data) {
-                Ok(record) => Cell {
-                    status: memory_error_is_memory(
-                        record.status,
-                        record.error.as_deref().unwrap_or(""),
-                    ),
-                    fuel: record.fuel,
-                    error: record.error,
-                },
-                Err(_) => forged_record(),
-            });
-    let mut cells = Vec::new();
-    let mut forged = false;
-    for data in records.all("cell") {
-        match parse_cell(data).map(|(k, cell)| order.get(k).map(|&index| (index, cell))) {
-            Ok(Some(cell)) => cells.push(cell),
-            _ => {
-                forged = true;
-                break;
+/// How each test of a problem is judged: its checks (assert-shaped), or `None` (in process).
+#[derive(Default)]
+struct TestPlan {
+    tests: Vec<Option<Vec<Check>>>,
+    /// Blobs of the literals the checks refer to.
+    literals: Vec<Vec<u8>>,
+}
+
+impl TestPlan {
+    /// Every expression of the checks, once each, in order: what a code's session compiles
+    /// (`P`) before its tests run, and the index its `X` requests name.
+    fn expressions(&self) -> Vec<&str> {
+        let mut seen = std::collections::HashSet::new();
+        self.tests
+            .iter()
+            .flatten()
+            .flatten()
+            .flat_map(|c| std::iter::once(&c.left).chain(c.right.as_ref()))
+            .filter_map(|operand| match operand {
+                Operand::Expr(source) => Some(source.as_str()),
+                Operand::Lit(_) => None,
+            })
+            .filter(|source| seen.insert(*source))
+            .collect()
+    }
+}
+
+/// The trusted session of one problem: it plans the tests and compares values, and never
+/// runs a code or a test.
+struct Comparer<'l> {
+    lease: &'l Lease<'l>,
+    session: Option<Session<'l>>,
+}
+
+impl<'l> Comparer<'l> {
+    fn session(&mut self) -> Result<&mut Session<'l>> {
+        if self.session.as_ref().is_none_or(|s| !s.is_alive()) {
+            self.session = None;
+            self.session = Some(crate::evaluate::trusted_session(self.lease)?);
+        }
+        Ok(self.session.as_mut().expect("opened above"))
+    }
+
+    /// Plans every test: which are assert-shaped, and their literal values. Tests are
+    /// untrusted too: when planning them together fails (a test the parser cannot survive),
+    /// each is planned alone, and one that still fails runs in process.
+    fn plan(&mut self, tests: &[String]) -> Result<TestPlan> {
+        if let Ok(plan) = self.plan_together(tests) {
+            return Ok(plan);
+        }
+        let mut plan = TestPlan::default();
+        for test in tests {
+            match self.plan_together(std::slice::from_ref(test)) {
+                Ok(one) => {
+                    let offset = plan.literals.len();
+                    let mut checks = one.tests.into_iter().next().flatten();
+                    for check in checks.iter_mut().flatten() {
+                        for operand in std::iter::once(&mut check.left).chain(check.right.as_mut())
+                        {
+                            if let Operand::Lit(i) = operand {
+                                *i += offset;
+                            }
+                        }
+                    }
+                    plan.literals.extend(one.literals);
+                    plan.tests.push(checks);
+                }
+                Err(_) => plan.tests.push(None),
             }
         }
+        Ok(plan)
     }
-    if forged {
-        if let Some(&index) = order.get(cells.len()) {
-            cells.push((index, forged_record()));
+
+    fn plan_together(&mut self, tests: &[String]) -> Result<TestPlan> {
+        let request = [b"A".as_slice(), &serde_json::to_vec(tests)?].concat();
+        let (data, _) =
+            trusted_call(self.session()?, &request, COMPARE_FUEL).context("planning the tests")?;
+        let mut rest = data.as_slice();
+        let plans = driver::take_blob(&mut rest).context("an unreadable plan")?;
+        let planned: Vec<Option<Vec<Check>>> =
+            serde_json::from_slice(plans).context("an unreadable plan")?;
+        if planned.len() != tests.len() {
+            bail!("the plan does not have one entry per test");
         }
-    } else if !records.done() {
-        // A run that did not reach its end stopped in the load or in the next test of `order`.
-        let (status, error) = trap_status(&outcome.verdict);
-        let mut trapped = Cell {
-            status,
-            fuel: 0,
-            error,
+        let literals: Vec<Vec<u8>> = match driver::take_blobs(rest) {
+            Some((blobs, [])) => blobs.into_iter().map(<[u8]>::to_vec).collect(),
+            _ => bail!("an unreadable list of literals"),
         };
-        if load.is_none() {
-            if status == CellStatus::FuelLimit {
-                trapped.fuel = options.load_fuel;
-            }
-            load = Some(trapped);
-        } else if let Some(&index) = order.get(cells.len()) {
-            if status == CellStatus::FuelLimit {
-                trapped.fuel = options.test_fuel;
-            }
-            cells.push((index, trapped));
+        if literals
+            .iter()
+            .any(|l| value::check_blob(l, false).is_err())
+        {
+            bail!("a malformed literal");
         }
+        Ok(TestPlan {
+            tests: planned,
+            literals,
+        })
     }
-    Ok(RunCells {
-        load,
-        cells,
-        fuel: outcome.fuel,
+
+    /// Whether `a op b` holds, compared by the trusted session (`Err` names the exception
+    /// the comparison raised, as `assert` in the code's process would have).
+    fn compare(
+        &mut self,
+        op: &str,
+        a: &[u8],
+        b: &[u8],
+    ) -> Result<std::result::Result<bool, String>> {
+        let mut request = vec![b'K'];
+        driver::put_blob(&mut request, op.as_bytes());
+        driver::put_blob(&mut request, a);
+        driver::put_blob(&mut request, b);
+        let answer = self.session()?.call(&request, COMPARE_FUEL);
+        Ok(match answer.result.as_deref() {
+            Ok(b"R1") => Ok(true),
+            Ok(b"R0") => Ok(false),
+            Ok([b'E', name @ ..]) => Err(String::from_utf8_lossy(name).into_owned()),
+            // Only a hostile value makes the trusted comparison fail.
+            _ => Err("comparison failed".into()),
+        })
+    }
+}
+
+/// Fuel of one planning or comparing call of the trusted session (not charged to any code).
+const COMPARE_FUEL: u64 = 1_000_000_000_000;
+
+/// The value of an expression of a check, from the code's session.
+enum Evaluated {
+    Value(Vec<u8>),
+    /// The cell is decided: an exception, an unjudgeable value, or a trap.
+    Cell(Cell),
+}
+
+/// A code's untrusted session in a matrix row.
+struct CodeSession<'l> {
+    session: Session<'l>,
+    /// Whether the namespace is still the fresh one the load made (no test ran in it yet).
+    fresh: bool,
+    /// The index of each prepared expression in the session.
+    expressions: std::collections::HashMap<String, u32>,
+}
+
+/// The cell of a call that trapped, exited or crashed.
+fn trapped_cell(verdict: &Verdict, limit: u64) -> Cell {
+    let (status, error) = trap_status(verdict);
+    Cell {
+        status,
+        fuel: if status == CellStatus::FuelLimit {
+            limit
+        } else {
+            0
+        },
+        error,
+        judged: Judged::Outside,
+    }
+}
+
+/// A cell of `status` with an error text.
+fn cell(status: CellStatus, fuel: u64, error: Option<String>, judged: Judged) -> Cell {
+    Cell {
+        status: memory_error_is_memory(status, error.as_deref().unwrap_or("")),
+        fuel,
+        error,
+        judged,
+    }
+}
+
+/// Opens a session for `code`, loads it and compiles the plan's expressions in it: the
+/// session, or the load's failed cell.
+fn load_code<'l>(
+    lease: &'l Lease<'l>,
+    plan: &TestPlan,
+    code: &str,
+    options: &MatrixOptions,
+    budget_left: &mut u64,
+) -> Result<std::result::Result<CodeSession<'l>, Cell>> {
+    let limits = Limits::default()
+        .with_memory_bytes(options.memory_bytes)
+        .with_timeout(Duration::from_secs(30 + options.load_fuel / 1_000_000_000))
+        .with_output_bytes(16 << 10);
+    let mut session = lease.session(&limits)?;
+    let header = serde_json::json!({"mode": "matrix", "code": code});
+    let request = [b"L".as_slice(), &serde_json::to_vec(&header)?].concat();
+    let answer = session.call(&request, options.load_fuel.min(*budget_left));
+    *budget_left = budget_left.saturating_sub(answer.fuel);
+    let fuel = answer.fuel;
+    Ok(match answer.result.as_deref() {
+        Ok(b"O") => {
+            // The expressions are compiled once per session, outside any test's fuel (as the
+            // tests themselves were compiled before they ran).
+            let sources = plan.expressions();
+            let mut request = vec![b'P'];
+            request.extend_from_slice(&(sources.len() as u32).to_le_bytes());
+            for source in &sources {
+                driver::put_blob(&mut request, source.as_bytes());
+            }
+            let prepared = session.call(&request, options.load_fuel.min(*budget_left));
+            *budget_left = budget_left.saturating_sub(prepared.fuel);
+            match prepared.result.as_deref() {
+                Ok(b"O") => Ok(CodeSession {
+                    session,
+                    fresh: true,
+                    expressions: (0..)
+                        .zip(&sources)
+                        .map(|(i, s)| ((*s).to_owned(), i))
+                        .collect(),
+                }),
+                Ok(_) => Err(unreadable()),
+                Err(verdict) => Err(trapped_cell(verdict, options.load_fuel)),
+            }
+        }
+        Ok([b'S', name @ ..]) => Err(cell(
+            CellStatus::SyntaxError,
+            0,
+            Some(String::from_utf8_lossy(name).into_owned()),
+            Judged::Outside,
+        )),
+        Ok([b'E', name @ ..]) => Err(cell(
+            CellStatus::Error,
+            fuel,
+            Some(String::from_utf8_lossy(name).into_owned()),
+            Judged::Outside,
+        )),
+        Ok(_) => Err(unreadable()),
+        Err(verdict) => Err(trapped_cell(verdict, options.load_fuel)),
     })
 }
 
-/// The cell of a code or test that wrote a record the driver did not.
-fn forged_record() -> Cell {
+/// The cell of an answer no honest session gives.
+fn unreadable() -> Cell {
     Cell {
         status: CellStatus::Crash,
         fuel: 0,
-        error: Some("unreadable driver record (written by the code under test?)".into()),
+        error: Some("an unreadable answer from the code's session".into()),
+        judged: Judged::Outside,
     }
+}
+
+/// Runs test `test` of a row in `code`'s session, as `plan` says.
+fn run_test(
+    code: &mut CodeSession<'_>,
+    comparer: &mut Comparer<'_>,
+    plan: &TestPlan,
+    index: usize,
+    source: &str,
+    options: &MatrixOptions,
+    budget_left: &mut u64,
+) -> Result<Cell> {
+    if !code.fresh {
+        // Every test but the first starts from a fresh module namespace.
+        let answer = code.session.call(b"M", options.load_fuel.min(*budget_left));
+        *budget_left = budget_left.saturating_sub(answer.fuel);
+        match answer.result.as_deref() {
+            Ok(b"O") => {}
+            Ok([b'E', name @ ..]) => {
+                let error = String::from_utf8_lossy(name).into_owned();
+                return Ok(cell(CellStatus::Error, 0, Some(error), Judged::Outside));
+            }
+            Ok(_) => return Ok(unreadable()),
+            Err(verdict) => return Ok(trapped_cell(verdict, 0)),
+        }
+    }
+    code.fresh = false;
+    let mut used = 0u64;
+    let Some(checks) = &plan.tests[index] else {
+        // Another shape: run in the code's process; its verdict says so.
+        let request = [b"T".as_slice(), source.as_bytes()].concat();
+        let answer = code
+            .session
+            .call(&request, options.test_fuel.min(*budget_left));
+        *budget_left = budget_left.saturating_sub(answer.fuel);
+        return Ok(match answer.result.as_deref() {
+            Ok([b'R', status @ ..]) => in_process_cell(status, answer.fuel),
+            Ok(_) => unreadable(),
+            Err(verdict) => Cell {
+                judged: Judged::InProcess,
+                ..trapped_cell(verdict, options.test_fuel)
+            },
+        });
+    };
+    for check in checks {
+        let mut value = |operand: &Operand, used: &mut u64| -> Result<Evaluated> {
+            Ok(match operand {
+                Operand::Lit(i) => Evaluated::Value(
+                    plan.literals
+                        .get(*i)
+                        .context("a check names a missing literal")?
+                        .clone(),
+                ),
+                Operand::Expr(source) => {
+                    // A fresh copy of the pristine builtins first, outside the test's fuel.
+                    let fresh = code.session.call(b"B", options.load_fuel.min(*budget_left));
+                    *budget_left = budget_left.saturating_sub(fresh.fuel);
+                    if let Err(verdict) = fresh.result {
+                        return Ok(Evaluated::Cell(trapped_cell(&verdict, 0)));
+                    }
+                    let index = *code
+                        .expressions
+                        .get(source)
+                        .context("an expression that was not prepared")?;
+                    let left = options.test_fuel.saturating_sub(*used).min(*budget_left);
+                    let mut request = vec![b'X'];
+                    request.extend_from_slice(&(DEFAULT_MAX_OUTPUT_BYTES as u32).to_le_bytes());
+                    request.extend_from_slice(&index.to_le_bytes());
+                    let answer = code.session.call(&request, left.max(1));
+                    *used += answer.fuel;
+                    *budget_left = budget_left.saturating_sub(answer.fuel);
+                    evaluated(answer.result, *used, options.test_fuel)
+                }
+            })
+        };
+        let left = match value(&check.left, &mut used)? {
+            Evaluated::Value(v) => v,
+            Evaluated::Cell(cell) => return Ok(cell),
+        };
+        let right = match &check.right {
+            Some(operand) => match value(operand, &mut used)? {
+                Evaluated::Value(v) => v,
+                Evaluated::Cell(cell) => return Ok(cell),
+            },
+            None => value::none_blob(),
+        };
+        let holds = match decide_on_host(&check.op, &left, &right) {
+            Some(holds) => Ok(holds),
+            None => comparer.compare(&check.op, &left, &right)?,
+        };
+        match holds {
+            Ok(holds) if holds != check.negate => {}
+            Ok(_) => return Ok(cell(CellStatus::Fail, used, None, Judged::Outside)),
+            Err(error) => {
+                return Ok(cell(CellStatus::Error, used, Some(error), Judged::Outside));
+            }
+        }
+    }
+    Ok(cell(CellStatus::Pass, used, None, Judged::Outside))
+}
+
+/// A check the host can decide alone: identical values under `==`/`!=`, and truthiness.
+fn decide_on_host(op: &str, left: &[u8], right: &[u8]) -> Option<bool> {
+    let summary = value::check_blob(right, false).ok()?;
+    match op {
+        "truthy" => value::check_blob(left, false).ok().map(|s| s.truthy),
+        "==" if value::identical(left, right, &summary) => Some(true),
+        "!=" if value::identical(left, right, &summary) => Some(false),
+        _ => None,
+    }
+}
+
+/// The value an `X` call answered, or the cell it decides.
+fn evaluated(result: std::result::Result<Vec<u8>, Verdict>, used: u64, limit: u64) -> Evaluated {
+    let response = match result {
+        Ok(response) => response,
+        Err(verdict) => return Evaluated::Cell(trapped_cell(&verdict, limit)),
+    };
+    match response.split_first() {
+        Some((b'R', mut rest)) => match driver::take_blob(&mut rest) {
+            Some(blob) if rest.is_empty() && value::check_blob(blob, false).is_ok() => {
+                Evaluated::Value(blob.to_vec())
+            }
+            _ => Evaluated::Cell(unreadable()),
+        },
+        // An assertion inside the expression fails the test, as `assert` would.
+        Some((b'E', b"AssertionError")) => {
+            Evaluated::Cell(cell(CellStatus::Fail, used, None, Judged::Outside))
+        }
+        Some((b'E', name)) => Evaluated::Cell(cell(
+            CellStatus::Error,
+            used,
+            Some(String::from_utf8_lossy(name).into_owned()),
+            Judged::Outside,
+        )),
+        Some((b'U', why)) => Evaluated::Cell(cell(
+            CellStatus::Fail,
+            used,
+            Some(format!(
+                "unjudgeable_output:{}",
+                String::from_utf8_lossy(why)
+            )),
+            Judged::Outside,
+        )),
+        _ => Evaluated::Cell(unreadable()),
+    }
+}
+
+/// The cell of a test run in process: "pass", "fail", "error T" or "syntax_error T".
+fn in_process_cell(status: &[u8], fuel: u64) -> Cell {
+    let text = String::from_utf8_lossy(status);
+    let (word, error) = match text.split_once(' ') {
+        Some((word, error)) => (word, Some(error.to_owned())),
+        None => (text.as_ref(), None),
+    };
+    let status = match word {
+        "pass" => CellStatus::Pass,
+        "fail" => CellStatus::Fail,
+        "error" => CellStatus::Error,
+        "syntax_error" => CellStatus::SyntaxError,
+        _ => return unreadable(),
+    };
+    let fuel = if status == CellStatus::SyntaxError {
+        0
+    } else {
+        fuel
+    };
+    cell(status, fuel, error, Judged::InProcess)
 }
 
 /// The cell status of a run that ended inside the code or a test.
@@ -305,35 +643,12 @@ fn memory_error_is_memory(status: CellStatus, error: &str) -> CellStatus {
     }
 }
 
-/// Parses the driver's `"<index> <status> <fuel> <exception type>"` cell record.
-fn parse_cell(data: &[u8]) -> Result<(usize, Cell)> {
-    let text = std::str::from_utf8(data)?;
-    let mut parts = text.splitn(4, ' ');
-    let mut next = || parts.next().context("missing field");
-    let index = next()?.parse()?;
-    let status = match next()? {
-        "pass" => CellStatus::Pass,
-        "fail" => CellStatus::Fail,
-        "error" => CellStatus::Error,
-        "syntax_error" => CellStatus::SyntaxError,
-        other => bail!("unknown cell status {other:?}"),
-    };
-    let fuel = next()?.parse()?;
-    let error = next().unwrap_or("");
-    Ok((
-        index,
-        Cell {
-            status: memory_error_is_memory(status, error),
-            fuel,
-            error: (!error.is_empty()).then(|| error.to_owned()),
-        },
-    ))
-}
-
 /// The row of one code: every test's cell, run as `options.isolation` says, while the
 /// problem's `budget_left` lasts.
-fn code_row(
-    sandbox: &Sandbox,
+fn code_row<'l>(
+    lease: &'l Lease<'l>,
+    comparer: &mut Comparer<'l>,
+    plan: &TestPlan,
     code: &str,
     tests: &[String],
     options: &MatrixOptions,
@@ -343,61 +658,58 @@ fn code_row(
         status: CellStatus::Skipped,
         fuel: 0,
         error: None,
+        judged: Judged::Outside,
     };
-    let mut load: Option<Cell> = None;
-    let mut cells: Vec<Option<Cell>> = vec![None; tests.len()];
-    // Tests still to run, in test order.
-    let mut pending: Vec<usize> = (0..tests.len()).collect();
-    // A code without tests is still loaded, for its load status.
-    let mut first = true;
-    while first || !pending.is_empty() {
-        first = false;
-        if *budget_left == 0 {
-            break;
-        }
-        let order: &[usize] = match options.isolation {
-            Isolation::Fresh => &pending[..pending.len().min(1)],
-            Isolation::Module => &pending,
-        };
-        let run = run_code(sandbox, code, tests, order, options)?;
-        *budget_left = budget_left.saturating_sub(run.fuel);
-        // No load record with the run marked done: the code forged the driver's end marker.
-        let run_load = run.load.unwrap_or_else(forged_record);
-        if run_load.status != CellStatus::Pass {
+    if *budget_left == 0 {
+        return Ok(CodeRow {
+            load: skipped(),
+            cells: vec![skipped(); tests.len()],
+        });
+    }
+    let session = match load_code(lease, plan, code, options, budget_left)? {
+        Ok(session) => session,
+        Err(load) => {
             // The code does not load: every test shares that fate, without running.
             let row_cell = Cell {
                 fuel: 0,
-                ..run_load.clone()
+                ..load.clone()
             };
             return Ok(CodeRow {
-                load: run_load,
+                load,
                 cells: vec![row_cell; tests.len()],
             });
         }
-        load.get_or_insert(run_load);
-        let before = pending.len();
-        for (index, cell) in run.cells {
-            if pending.contains(&index) {
-                cells[index] = Some(cell);
+    };
+    let load = Cell {
+        status: CellStatus::Pass,
+        fuel: 0,
+        error: None,
+        judged: Judged::Outside,
+    };
+    let mut cells = Vec::with_capacity(tests.len());
+    let mut session = Some(session);
+    for (index, source) in tests.iter().enumerate() {
+        if *budget_left == 0 {
+            cells.push(skipped());
+            continue;
+        }
+        let stale = options.isolation == Isolation::Fresh && index > 0
+            || session.as_ref().is_none_or(|s| !s.session.is_alive());
+        if stale {
+            // At most two sessions per lease: the old one goes before the new one comes.
+            session = None;
+            match load_code(lease, plan, code, options, budget_left)? {
+                Ok(fresh) => session = Some(fresh),
+                Err(load) => {
+                    cells.push(Cell { fuel: 0, ..load });
+                    continue;
+                }
             }
         }
-        pending.retain(|&i| cells[i].is_none());
-        if !pending.is_empty() && pending.len() == before {
-            // The run ended cleanly without reporting its next test: only code that forges
-            // the driver's records (or ends the process itself) gets here. Charge the test,
-            // so the row always makes progress.
-            cells[pending.remove(0)] = Some(Cell {
-                status: CellStatus::Crash,
-                fuel: 0,
-                error: Some("the run ended without reporting this test".into()),
-            });
-        }
+        let current = session.as_mut().expect("loaded above");
+        let cell = run_test(current, comparer, plan, index, source, options, budget_left)?;
+        cells.push(cell);
     }
-    let load = load.unwrap_or_else(skipped);
-    let cells = cells
-        .into_iter()
-        .map(|c| c.unwrap_or_else(skipped))
-        .collect();
     Ok(CodeRow { load, cells })
 }
 
@@ -409,19 +721,40 @@ pub fn problem_matrix(
     problem: &MatrixProblem,
     options: &MatrixOptions,
 ) -> Result<ProblemMatrix> {
+    codefuel_runtime::on_runner(|| problem_matrix_here(sandbox, problem, options))?
+}
+
+fn problem_matrix_here(
+    sandbox: &Sandbox,
+    problem: &MatrixProblem,
+    options: &MatrixOptions,
+) -> Result<ProblemMatrix> {
+    let lease = sandbox.lease();
+    let mut comparer = Comparer {
+        lease: &lease,
+        session: None,
+    };
+    let plan = comparer.plan(&problem.tests)?;
+    if plan.tests.len() != problem.tests.len() {
+        bail!("the plan does not have one entry per test");
+    }
     // The problem's fuel budget, spent by its rows in a fixed order.
     let mut budget_left = options.problem_fuel;
+    let mut row = |code: &str, budget_left: &mut u64| {
+        code_row(
+            &lease,
+            &mut comparer,
+            &plan,
+            code,
+            &problem.tests,
+            options,
+            budget_left,
+        )
+    };
     let reference_passes = match &problem.reference {
         Some(reference) => {
-            let row = code_row(
-                sandbox,
-                reference,
-                &problem.tests,
-                options,
-                &mut budget_left,
-            )
-            .context("running the reference")?;
-            Some(row.cells.iter().map(|c| c.status.passed()).collect())
+            let r = row(reference, &mut budget_left).context("running the reference")?;
+            Some(r.cells.iter().map(|c| c.status.passed()).collect())
         }
         None => None,
     };
@@ -435,9 +768,8 @@ pub fn problem_matrix(
             rows.push(rows[first].clone());
             continue;
         }
-        let row = code_row(sandbox, code, &problem.tests, options, &mut budget_left)
-            .with_context(|| format!("running code {c}"))?;
-        rows.push(row);
+        let r = row(code, &mut budget_left).with_context(|| format!("running code {c}"))?;
+        rows.push(r);
     }
     Ok(ProblemMatrix {
         problem: problem.clone(),
@@ -526,18 +858,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_cell_records() {
-        let (i, cell) = parse_cell(b"2 error 150 ZeroDivisionError").unwrap();
-        assert_eq!(i, 2);
+    fn parses_in_process_statuses() {
+        let cell = in_process_cell(b"error ZeroDivisionError", 150);
         assert_eq!(cell.status, CellStatus::Error);
         assert_eq!(cell.fuel, 150);
         assert_eq!(cell.error.as_deref(), Some("ZeroDivisionError"));
-        let (_, cell) = parse_cell(b"1 error 9 MemoryError").unwrap();
-        assert_eq!(cell.status, CellStatus::Memory);
-        let (_, cell) = parse_cell(b"0 pass 7 ").unwrap();
+        assert_eq!(cell.judged, Judged::InProcess);
+        assert_eq!(
+            in_process_cell(b"error MemoryError", 9).status,
+            CellStatus::Memory
+        );
+        let cell = in_process_cell(b"pass", 7);
         assert_eq!((cell.status, cell.error), (CellStatus::Pass, None));
-        assert!(parse_cell(b"0 maybe 7 ").is_err());
-        assert!(parse_cell(b"x pass 7 ").is_err());
+        assert_eq!(in_process_cell(b"syntax_error SyntaxError", 7).fuel, 0);
+        assert_eq!(in_process_cell(b"maybe", 7).status, CellStatus::Crash);
+    }
+
+    #[test]
+    fn the_host_decides_identical_values_and_truthiness() {
+        // 1 and 2 as zigzag varints.
+        let one = b"Vi\x02";
+        let two = b"Vi\x04";
+        assert_eq!(decide_on_host("==", one, one), Some(true));
+        assert_eq!(decide_on_host("!=", one, one), Some(false));
+        assert_eq!(
+            decide_on_host("==", one, two),
+            None,
+            "the trusted session decides"
+        );
+        assert_eq!(decide_on_host("truthy", one, b"VN"), Some(true));
+        assert_eq!(decide_on_host("truthy", b"VF", b"VN"), Some(false));
+        assert_eq!(decide_on_host("<", one, two), None);
     }
 
     #[test]
@@ -547,21 +898,16 @@ mod tests {
                 id: "p".into(),
                 prompt: "write f".into(),
                 codes: vec!["def f(): return 1".into()],
-                tests: vec!["assert f() == 1".into()],
+                tests: vec!["assert f() == 1".into(), "x = f()\nassert x".into()],
                 entry_point: None,
                 reference: None,
             },
             rows: vec![CodeRow {
-                load: Cell {
-                    status: CellStatus::Pass,
-                    fuel: 10,
-                    error: None,
-                },
-                cells: vec![Cell {
-                    status: CellStatus::Pass,
-                    fuel: 3,
-                    error: None,
-                }],
+                load: cell(CellStatus::Pass, 10, None, Judged::Outside),
+                cells: vec![
+                    cell(CellStatus::Pass, 3, None, Judged::Outside),
+                    cell(CellStatus::Pass, 4, None, Judged::InProcess),
+                ],
             }],
             reference_passes: None,
         };
@@ -569,6 +915,11 @@ mod tests {
         assert!(
             line.contains("\"id\":\"p\""),
             "problem fields are flattened: {line}"
+        );
+        assert_eq!(
+            line.matches("\"judged\":\"in_process\"").count(),
+            1,
+            "{line}"
         );
         assert_eq!(serde_json::from_str::<ProblemMatrix>(&line).unwrap(), m);
     }

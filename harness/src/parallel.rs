@@ -23,15 +23,29 @@ pub fn progress_bar(len: usize, message: &str) -> ProgressBar {
 }
 
 /// Applies `f` to every item on `jobs` threads (runner threads, see
-/// [`codefuel_runtime::spawn_runner`]); results come back in item order.
+/// [`codefuel_runtime::spawn_runner`]); results come back in item order. A panic in `f` is
+/// caught and becomes that item's error: one bad item never takes the others down.
 pub fn map<T: Sync, R: Send>(
     items: &[T],
     jobs: usize,
     bar: &ProgressBar,
-    f: impl Fn(&T) -> R + Sync,
-) -> Vec<R> {
+    f: impl Fn(&T) -> anyhow::Result<R> + Sync,
+) -> Vec<anyhow::Result<R>> {
+    let f = |item: &T| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(item))).unwrap_or_else(|panic| {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".into());
+            Err(anyhow::anyhow!(
+                "internal error (please report it): {message}"
+            ))
+        })
+    };
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    let results: Mutex<Vec<Option<anyhow::Result<R>>>> =
+        Mutex::new((0..items.len()).map(|_| None).collect());
     std::thread::scope(|scope| {
         for _ in 0..jobs.clamp(1, items.len().max(1)) {
             // Runner threads: the sandbox runs of `f` happen in place, on this thread.
@@ -40,7 +54,7 @@ pub fn map<T: Sync, R: Send>(
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(item) = items.get(i) else { break };
                     let result = f(item);
-                    results.lock().unwrap()[i] = Some(result);
+                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(result);
                     bar.inc(1);
                 }
             })
@@ -49,7 +63,7 @@ pub fn map<T: Sync, R: Send>(
     });
     results
         .into_inner()
-        .unwrap()
+        .unwrap_or_else(|e| e.into_inner())
         .into_iter()
         .map(|r| r.expect("every item was processed"))
         .collect()
@@ -62,7 +76,25 @@ mod tests {
     #[test]
     fn keeps_order_across_threads() {
         let items: Vec<u64> = (0..100).collect();
-        let out = map(&items, 4, &ProgressBar::hidden(), |x| x * 2);
+        let out = map(&items, 4, &ProgressBar::hidden(), |x| Ok(x * 2));
+        let out: Vec<u64> = out.into_iter().map(|r| r.unwrap()).collect();
         assert_eq!(out, items.iter().map(|x| x * 2).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_panic_is_that_items_error() {
+        let items: Vec<u64> = (0..10).collect();
+        let out = map(&items, 2, &ProgressBar::hidden(), |&x| {
+            assert!(x != 3, "item three");
+            Ok(x)
+        });
+        assert!(
+            out[3]
+                .as_ref()
+                .unwrap_err()
+                .to_string()
+                .contains("item three")
+        );
+        assert_eq!(out.iter().filter(|r| r.is_ok()).count(), 9);
     }
 }

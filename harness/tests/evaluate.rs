@@ -242,3 +242,63 @@ fn identical_samples_are_judged_once_with_the_same_results() {
     }
     assert!(rows[0]["plus_fuel"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn a_damaged_ground_truth_cache_file_is_recomputed() {
+    let dir = tempfile::tempdir().unwrap();
+    let samples = repo().join("examples/demo/samples.jsonl");
+    let first = dir.path().join("first.json");
+    assert!(evaluate(&samples, &first, &[]).status.success());
+    // The demo's cache entry for Demo/2, of this guest build.
+    let guest = &codefuel::runtime::GUEST_SHA256[..16];
+    let root = codefuel::runtime::default_cache_dir().join("groundtruth");
+    let data = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains(guest))
+        .map(|p| p.join("Demo_2.data.bin"))
+        .find(|p| p.exists())
+        .expect("the demo's ground truth is cached");
+    let whole = std::fs::read(&data).unwrap();
+    for damage in [whole[..whole.len() / 2].to_vec(), {
+        let mut flipped = whole.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        flipped
+    }] {
+        std::fs::write(&data, &damage).unwrap();
+        let again = dir.path().join("again.json");
+        let out = evaluate(&samples, &again, &[]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let read = |p: &Path| -> serde_json::Value {
+            serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+        };
+        assert_eq!(read(&again)["eval"], read(&first)["eval"]);
+        assert_eq!(
+            std::fs::read(&data).unwrap(),
+            whole,
+            "the file was written back whole"
+        );
+    }
+}
+
+#[test]
+fn without_home_the_cache_is_a_directory_of_this_user() {
+    let out = Command::new(env!("CARGO_BIN_EXE_codefuel"))
+        .arg("cache")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let uid = std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m));
+    assert!(
+        stdout.contains(&format!("codefuel-cache-{}", uid.unwrap())),
+        "{stdout}"
+    );
+}

@@ -238,7 +238,7 @@ fn bad_problem_lines_are_named() {
 }
 
 #[test]
-fn forged_driver_records_only_cost_the_code_or_test_that_wrote_them() {
+fn forging_driver_records_only_costs_the_code_or_test_that_tries() {
     let dir = tempfile::tempdir().unwrap();
     let input = one_problem(
         dir.path(),
@@ -246,15 +246,15 @@ fn forged_driver_records_only_cost_the_code_or_test_that_wrote_them() {
             "id": "forge",
             "prompt": "f",
             "codes": [
-                // Ends the run with the driver's end marker while loading: no load record.
+                // Records no longer exist: the attempt fails the code's own load.
                 "import _codefuel, os\n_codefuel.emit('done', b'')\nos._exit(0)\n",
                 "def f(x):\n    return x\n",
             ],
             "tests": [
                 "assert f(1) == 1",
                 "import _codefuel\n_codefuel.emit('cell', b'garbage')\nassert f(2) == 2",
-                // Ends the run with the end marker inside a test.
-                "import _codefuel, os\n_codefuel.emit('done', b'')\nos._exit(0)",
+                // Ends the process inside a test.
+                "import os\nos._exit(0)",
                 "assert f(3) == 3",
             ],
         }),
@@ -267,11 +267,13 @@ fn forged_driver_records_only_cost_the_code_or_test_that_wrote_them() {
             &["--isolation", isolation],
         ));
         let rows = &m[0]["rows"];
-        assert_eq!(rows[0]["load"]["status"], "crash", "{isolation}");
-        assert_eq!(statuses(&rows[0]), ["crash"; 4], "{isolation}");
+        assert_eq!(rows[0]["load"]["status"], "error", "{isolation}");
+        assert_eq!(rows[0]["load"]["error"], "AttributeError", "{isolation}");
+        assert_eq!(statuses(&rows[0]), ["error"; 4], "{isolation}");
+        // The test that ends the process crashes its own cell; the next test still runs.
         assert_eq!(
             statuses(&rows[1]),
-            ["pass", "crash", "crash", "pass"],
+            ["pass", "error", "crash", "pass"],
             "{isolation}"
         );
     }

@@ -1,17 +1,24 @@
-//! On-disk cache of the compiled, pre-initialized guest.
+//! On-disk cache of the compiled, pre-initialized guest, and the rules every cache directory
+//! of codefuel follows.
 //!
 //! Keyed by the guest's SHA-256, the wasmtime version and the engine's compilation settings,
 //! so only the first run on a machine pays for snapshotting and Cranelift (~30 s); later
-//! processes map the cached artifact in milliseconds.
+//! processes map the cached artifact in milliseconds. A compiled guest is native code that is
+//! mapped and run, so it is trusted only from a directory that belongs to this user and that
+//! no one else can write ([`prepare_cache_dir`]), and only when its SHA-256 matches the one
+//! written beside it; anything else is rebuilt.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
 use wasmtime::{Engine, Module};
 
 /// Where compiled guests are kept: `$CODEFUEL_CACHE_DIR`, else `$XDG_CACHE_HOME/codefuel`,
-/// else `~/.cache/codefuel`, else a directory under the system temp dir.
+/// else `~/.cache/codefuel`, else (no `HOME`) a directory of this user's own under the system
+/// temp dir, `codefuel-cache-<uid>` (never one shared by all users; [`prepare_cache_dir`]
+/// refuses it if someone else made it first).
 pub fn default_cache_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("CODEFUEL_CACHE_DIR") {
         return PathBuf::from(dir);
@@ -22,7 +29,49 @@ pub fn default_cache_dir() -> PathBuf {
     if let Some(home) = std::env::var_os("HOME") {
         return PathBuf::from(home).join(".cache").join("codefuel");
     }
-    std::env::temp_dir().join("codefuel-cache")
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    std::env::temp_dir().join(format!("codefuel-cache-{uid}"))
+}
+
+/// Creates `dir` (and its parents) if needed, a new directory with mode 0700, and checks that
+/// it can be trusted: owned by this user and not writable by group or others. A cache that
+/// someone else can write could plant a compiled guest (native code) or forged expected
+/// outputs, so such a directory is refused with a message saying how to fix it.
+pub fn prepare_cache_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("creating the cache directory {}", dir.display()))?;
+    }
+    let meta = std::fs::metadata(dir)
+        .with_context(|| format!("reading the cache directory {}", dir.display()))?;
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    if !meta.is_dir() {
+        anyhow::bail!("the cache path {} is not a directory", dir.display());
+    }
+    if meta.uid() != uid {
+        anyhow::bail!(
+            "the cache directory {} belongs to user {}, not to this user ({uid}); \
+             choose another with --cache-dir or CODEFUEL_CACHE_DIR",
+            dir.display(),
+            meta.uid()
+        );
+    }
+    if meta.mode() & 0o022 != 0 {
+        anyhow::bail!(
+            "the cache directory {} is writable by group or others (mode {:o}); \
+             run `chmod go-w {}` or choose another directory",
+            dir.display(),
+            meta.mode() & 0o7777,
+            dir.display()
+        );
+    }
+    Ok(())
 }
 
 /// File name of the compiled guest for this guest build and engine configuration.
@@ -47,24 +96,31 @@ pub(crate) fn load_or_build(
     name: &str,
     build: impl FnOnce() -> Result<Vec<u8>>,
 ) -> Result<Module> {
+    prepare_cache_dir(dir)?;
     let path = dir.join(name);
-    if path.exists() {
+    let digest_path = dir.join(format!("{name}.sha256"));
+    if path.exists() && digest_matches(&path, &digest_path) {
         // SAFETY: the file was written by `Module::serialize` of this same engine
-        // configuration (the name encodes it); wasmtime also checks its header.
-        match unsafe { Module::deserialize_file(engine, &path) } {
-            Ok(module) => return Ok(module),
-            Err(_) => {
-                // Stale or damaged: rebuild below and overwrite.
-            }
+        // configuration (the name encodes it), in a directory only this user can write, and
+        // its SHA-256 is the one recorded when it was written; wasmtime also checks its header.
+        if let Ok(module) = unsafe { Module::deserialize_file(engine, &path) } {
+            return Ok(module);
         }
+        // Stale or damaged: rebuild below and overwrite.
     }
     let wasm = build()?;
     let module = Module::new(engine, &wasm)
         .map_err(anyhow::Error::from)
         .context("compiling the guest snapshot")?;
     let bytes = module.serialize()?;
-    store_atomically(dir, &path, &bytes)
+    write_atomically(dir, &path, &bytes)
         .with_context(|| format!("writing the compiled guest to {}", path.display()))?;
+    write_atomically(
+        dir,
+        &digest_path,
+        hex::encode(Sha256::digest(&bytes)).as_bytes(),
+    )
+    .with_context(|| format!("writing {}", digest_path.display()))?;
     // Reload from the file so the module's memory image is file-backed (copy-on-write).
     // SAFETY: as above, the file was just written by this engine.
     match unsafe { Module::deserialize_file(engine, &path) } {
@@ -73,14 +129,91 @@ pub(crate) fn load_or_build(
     }
 }
 
-fn store_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name().unwrap().to_string_lossy(),
-        std::process::id()
-    ));
+/// Whether the file at `path` hashes to the hex SHA-256 stored at `digest_path`.
+fn digest_matches(path: &Path, digest_path: &Path) -> bool {
+    let (Ok(bytes), Ok(digest)) = (std::fs::read(path), std::fs::read_to_string(digest_path))
+    else {
+        return false;
+    };
+    hex::encode(Sha256::digest(&bytes)) == digest.trim()
+}
+
+/// Writes `bytes` to `path` (in `dir`) through a temporary file and a rename, so readers see
+/// the old file or the whole new one, never a part.
+pub fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .map_or_else(|| "file".into(), |n| n.to_string_lossy());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)?;
-    Ok(())
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn a_new_cache_directory_is_private() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("a/b/codefuel");
+        prepare_cache_dir(&dir).unwrap();
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        // Existing and private: accepted again.
+        prepare_cache_dir(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_cache_directory_others_can_write_is_refused() {
+        let root = tempfile::tempdir().unwrap();
+        for mode in [0o777, 0o770, 0o1777] {
+            std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+            let error = prepare_cache_dir(root.path()).unwrap_err().to_string();
+            assert!(error.contains("writable by group or others"), "{error}");
+        }
+        let file = root.path().join("file");
+        std::fs::write(&file, b"").unwrap();
+        std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        assert!(
+            prepare_cache_dir(&file).is_err(),
+            "a file is no cache directory"
+        );
+    }
+
+    #[test]
+    fn a_cache_directory_of_another_user_is_refused() {
+        // SAFETY: getuid has no preconditions.
+        if unsafe { libc::getuid() } != 0 {
+            return; // Only root can give a directory away; CI runs as root.
+        }
+        let root = tempfile::tempdir().unwrap();
+        std::os::unix::fs::chown(root.path(), Some(65534), None).unwrap();
+        let error = prepare_cache_dir(root.path()).unwrap_err().to_string();
+        assert!(error.contains("belongs to user 65534"), "{error}");
+    }
+
+    #[test]
+    fn a_compiled_guest_is_used_only_with_its_recorded_digest() {
+        let root = tempfile::tempdir().unwrap();
+        let (path, digest) = (
+            root.path().join("g.cwasm"),
+            root.path().join("g.cwasm.sha256"),
+        );
+        write_atomically(root.path(), &path, b"compiled").unwrap();
+        assert!(!digest_matches(&path, &digest), "no digest");
+        write_atomically(
+            root.path(),
+            &digest,
+            hex::encode(Sha256::digest(b"compiled")).as_bytes(),
+        )
+        .unwrap();
+        assert!(digest_matches(&path, &digest));
+        std::fs::write(&path, b"compiles").unwrap();
+        assert!(!digest_matches(&path, &digest), "damaged");
+        std::fs::write(&path, b"comp").unwrap();
+        assert!(!digest_matches(&path, &digest), "truncated");
+    }
 }

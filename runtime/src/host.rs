@@ -2,11 +2,10 @@
 //!
 //! The guest gets WASI preview 1 with no preopened directories, no environment, no sockets,
 //! seeded randomness and virtual clocks, plus the `codefuel` module: `input_len`/`input_read`
-//! (the source), `payload_len`/`payload_read` and `table_item_len`/`table_item_read` (binary
-//! data for drivers), `report` (the
-//! outcome), `emit` (records for the host), `fuel_consumed`, `deadline_begin`/`deadline_end`
-//! (fuel measured, and optionally limited, around a piece of work), `charge_fuel` (native fast
-//! paths pay the fuel of the work they skip) and `sleep`.
+//! (a run's source, or a session call's request), `report` (a run's outcome, or a session
+//! call's response, at most [`crate::Limits::response_bytes`]), `fuel_consumed`, `charge_fuel`
+//! (native fast paths pay the fuel of the work they skip) and `sleep`. Nothing here lets the
+//! guest start, stop or move a fuel measurement: the host sets the fuel of every call itself.
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -55,61 +54,15 @@ impl ResourceLimiter for MemoryLimiter {
     }
 }
 
-/// One record a guest program sent with `_codefuel.emit(kind, data)`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Record {
-    /// What the record is, as the program named it.
-    pub kind: String,
-    /// Its bytes.
-    pub data: Vec<u8>,
-}
-
-/// Indexed binary items a program can fetch one at a time with `_codefuel.table_item`.
-///
-/// Lets a driver read input `i` or expected output `i` without copying a whole (possibly
-/// hundreds of MB) list into the guest for every run.
-pub trait Table: Send + Sync {
-    /// Number of items.
-    fn len(&self) -> usize;
-    /// Item `index`, if it exists.
-    fn item(&self, index: usize) -> Option<&[u8]>;
-    /// True when there are no items.
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-impl Table for Vec<Vec<u8>> {
-    fn len(&self) -> usize {
-        Vec::len(self)
-    }
-
-    fn item(&self, index: usize) -> Option<&[u8]> {
-        self.get(index).map(Vec::as_slice)
-    }
-}
-
-/// A fuel measurement in progress (`deadline_begin` .. `deadline_end`).
-pub(crate) struct Deadline {
-    /// The program's label for it (an input index, typically).
-    pub(crate) tag: u64,
-    /// Fuel set aside from the run's budget while the deadline's own budget is in force.
-    pub(crate) reserve: u64,
-    /// Fuel in the store when the measurement began.
-    pub(crate) start: u64,
-}
-
 /// Everything one store owns.
 pub(crate) struct HostState {
     pub(crate) wasi: WasiP1Ctx,
     pub(crate) limiter: MemoryLimiter,
     pub(crate) job: Vec<u8>,
-    pub(crate) payload: Vec<u8>,
-    pub(crate) tables: Vec<std::sync::Arc<dyn Table>>,
     pub(crate) report: Option<Vec<u8>>,
-    pub(crate) records: Vec<Record>,
-    pub(crate) deadline: Option<Deadline>,
-    /// Fuel the store started with (0 when metering is off).
+    /// Largest report the guest may hand back; a larger one traps the guest.
+    pub(crate) report_cap: usize,
+    /// Fuel the store was given for the current run or call (0 when metering is off).
     pub(crate) fuel_budget: u64,
     pub(crate) clock: VirtualClock,
     pub(crate) stdout: CappedPipe,
@@ -119,9 +72,8 @@ pub(crate) struct HostState {
 /// Inputs to a new [`HostState`].
 pub(crate) struct HostSetup<'a> {
     pub(crate) job: Vec<u8>,
-    pub(crate) payload: &'a [u8],
-    pub(crate) tables: &'a [std::sync::Arc<dyn Table>],
     pub(crate) stdin: &'a [u8],
+    pub(crate) report_cap: usize,
     pub(crate) memory_bytes: u64,
     pub(crate) stdout_bytes: usize,
     pub(crate) stderr_bytes: usize,
@@ -131,8 +83,7 @@ pub(crate) struct HostSetup<'a> {
 impl HostState {
     /// Fuel consumed so far, given the fuel left in the store.
     pub(crate) fn consumed(&self, left: u64) -> u64 {
-        let reserve = self.deadline.as_ref().map_or(0, |d| d.reserve);
-        self.fuel_budget.saturating_sub(left + reserve)
+        self.fuel_budget.saturating_sub(left)
     }
 
     pub(crate) fn new(setup: HostSetup<'_>) -> Self {
@@ -158,11 +109,8 @@ impl HostState {
                 hit: false,
             },
             job: setup.job,
-            payload: setup.payload.to_vec(),
-            tables: setup.tables.to_vec(),
             report: None,
-            records: Vec::new(),
-            deadline: None,
+            report_cap: setup.report_cap,
             fuel_budget: setup.fuel_budget,
             clock,
             stdout,
@@ -231,110 +179,15 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<HostState>> {
     )?;
     linker.func_wrap(
         "codefuel",
-        "payload_len",
-        |caller: Caller<'_, HostState>| caller.data().payload.len() as u32,
-    )?;
-    linker.func_wrap(
-        "codefuel",
-        "payload_read",
-        |mut caller: Caller<'_, HostState>, ptr: u32| {
-            write_guest(&mut caller, ptr, |state| &state.payload)
-        },
-    )?;
-    linker.func_wrap(
-        "codefuel",
-        "table_item_len",
-        |caller: Caller<'_, HostState>, table: u32, index: u32| -> i64 {
-            caller
-                .data()
-                .tables
-                .get(table as usize)
-                .and_then(|t| t.item(index as usize))
-                .map_or(-1, |item| item.len() as i64)
-        },
-    )?;
-    linker.func_wrap(
-        "codefuel",
-        "table_item_read",
-        |mut caller: Caller<'_, HostState>, table: u32, index: u32, ptr: u32| {
-            write_guest(&mut caller, ptr, |state| {
-                state
-                    .tables
-                    .get(table as usize)
-                    .and_then(|t| t.item(index as usize))
-                    .unwrap_or(&[])
-            })
-        },
-    )?;
-    linker.func_wrap(
-        "codefuel",
         "report",
         |mut caller: Caller<'_, HostState>, ptr: u32, len: u32| -> wasmtime::Result<()> {
+            let cap = caller.data().report_cap;
+            if len as usize > cap {
+                wasmtime::bail!("the guest's response of {len} bytes is over the {cap}-byte cap");
+            }
             let bytes = guest_bytes(&mut caller, ptr, len)?;
             caller.data_mut().report = Some(bytes);
             Ok(())
-        },
-    )?;
-    linker.func_wrap(
-        "codefuel",
-        "emit",
-        |mut caller: Caller<'_, HostState>,
-         kind_ptr: u32,
-         kind_len: u32,
-         data_ptr: u32,
-         data_len: u32|
-         -> wasmtime::Result<()> {
-            let kind = guest_bytes(&mut caller, kind_ptr, kind_len)?;
-            let data = guest_bytes(&mut caller, data_ptr, data_len)?;
-            caller.data_mut().records.push(Record {
-                kind: String::from_utf8_lossy(&kind).into_owned(),
-                data,
-            });
-            Ok(())
-        },
-    )?;
-    linker.func_wrap(
-        "codefuel",
-        "deadline_begin",
-        |mut caller: Caller<'_, HostState>, tag: u64, budget: u64| -> wasmtime::Result<()> {
-            if caller.data().deadline.is_some() {
-                wasmtime::bail!("deadline_begin while a deadline is active");
-            }
-            // Without metering there is nothing to measure or limit.
-            let Ok(left) = caller.get_fuel() else {
-                caller.data_mut().deadline = Some(Deadline {
-                    tag,
-                    reserve: 0,
-                    start: 0,
-                });
-                return Ok(());
-            };
-            let (start, reserve) = if budget != 0 && budget < left {
-                caller.set_fuel(budget)?;
-                (budget, left - budget)
-            } else {
-                (left, 0)
-            };
-            caller.data_mut().deadline = Some(Deadline {
-                tag,
-                reserve,
-                start,
-            });
-            Ok(())
-        },
-    )?;
-    linker.func_wrap(
-        "codefuel",
-        "deadline_end",
-        |mut caller: Caller<'_, HostState>| -> wasmtime::Result<u64> {
-            let Some(deadline) = caller.data_mut().deadline.take() else {
-                wasmtime::bail!("deadline_end without deadline_begin");
-            };
-            let Ok(left) = caller.get_fuel() else {
-                return Ok(0);
-            };
-            caller.set_fuel(left + deadline.reserve)?;
-            Ok(deadline.start - left)
         },
     )?;
     linker.func_wrap(

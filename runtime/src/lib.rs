@@ -14,7 +14,8 @@
 //! # anyhow::Ok(())
 //! ```
 //!
-//! Modules: [`sandbox`](Sandbox) (engine, runs, verdict classification), `limits`, `outcome`,
+//! Modules: [`sandbox`](Sandbox) (engine, runs, [sessions](Session), verdict
+//! classification), `limits`, `outcome`,
 //! `host` (WASI context and the `codefuel` imports), `clock` (virtual time), `pipe` (capped
 //! output capture), `snapshot` (wizer pre-initialization) and `cache` (compiled-guest cache).
 
@@ -27,14 +28,14 @@ mod pipe;
 mod sandbox;
 mod snapshot;
 
-pub use cache::default_cache_dir;
+pub use cache::{default_cache_dir, prepare_cache_dir, write_atomically};
 pub use clock::VIRTUAL_EPOCH_SECS;
-pub use host::{Record, Table};
 pub use limits::{
-    DEFAULT_FUEL, DEFAULT_MEMORY_BYTES, DEFAULT_OUTPUT_BYTES, DEFAULT_TIMEOUT, Limits,
+    DEFAULT_FUEL, DEFAULT_MEMORY_BYTES, DEFAULT_OUTPUT_BYTES, DEFAULT_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT, Limits, MAX_MEMORY_BYTES,
 };
-pub use outcome::{RunOutcome, Verdict};
+pub use outcome::{CallOutcome, RunOutcome, Verdict};
 pub use sandbox::{
-    GUEST_SHA256, GUEST_WASM, KEEP_RESIDENT, Program, Sandbox, SandboxConfig,
-    default_max_concurrent_runs, spawn_runner,
+    GUEST_SHA256, GUEST_WASM, KEEP_RESIDENT, Lease, Program, SESSIONS_PER_LEASE, Sandbox,
+    SandboxConfig, Session, default_max_concurrent_runs, on_runner, spawn_runner,
 };

@@ -4,12 +4,18 @@ use std::time::Duration;
 
 /// Default fuel budget: 100 G units, tens of seconds of guest work.
 pub const DEFAULT_FUEL: u64 = 100_000_000_000;
+/// The largest memory cap there is: a wasm32 guest addresses at most 4 GiB.
+pub const MAX_MEMORY_BYTES: u64 = 4 << 30;
 /// Default guest memory cap: 1 GiB of linear memory.
 pub const DEFAULT_MEMORY_BYTES: u64 = 1 << 30;
 /// Default wall-clock backstop (epoch interruption).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default cap on captured stdout and on captured stderr, each.
 pub const DEFAULT_OUTPUT_BYTES: usize = 1 << 20;
+/// Default cap on one response a session call hands back (and on a run's outcome report):
+/// 256 MiB, above the largest expected output of HumanEval+/MBPP+ (a few MB); a guest that
+/// hands back more traps, and the call ends in a crash verdict.
+pub const DEFAULT_RESPONSE_BYTES: usize = 256 << 20;
 
 /// What one run may consume. Fuel is the deterministic limit; the wall clock only backstops it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,6 +30,8 @@ pub struct Limits {
     pub stdout_bytes: usize,
     /// Bytes of stderr kept; the rest is dropped and the outcome marked truncated.
     pub stderr_bytes: usize,
+    /// Largest response (or outcome report) the guest may hand back, in bytes.
+    pub response_bytes: usize,
 }
 
 impl Default for Limits {
@@ -34,6 +42,7 @@ impl Default for Limits {
             timeout: DEFAULT_TIMEOUT,
             stdout_bytes: DEFAULT_OUTPUT_BYTES,
             stderr_bytes: DEFAULT_OUTPUT_BYTES,
+            response_bytes: DEFAULT_RESPONSE_BYTES,
         }
     }
 }

@@ -1,10 +1,9 @@
-//! What a run returns: the verdict, captured output, fuel and wall time.
+//! What a run returns (the verdict, captured output, fuel and wall time), and what one
+//! session call returns ([`CallOutcome`]).
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-
-use crate::host::Record;
 
 /// How a run ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,13 +65,6 @@ pub struct RunOutcome {
     /// How the run ended.
     #[serde(flatten)]
     pub verdict: Verdict,
-    /// With [`Verdict::FuelExhausted`]: the tag of the `deadline_begin` whose own budget ran
-    /// out (rather than the run's). `None` when the run's budget was what ran out.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub deadline_exceeded: Option<u64>,
-    /// Records the program sent with `_codefuel.emit`, in order.
-    #[serde(skip)]
-    pub records: Vec<Record>,
     /// Captured stdout (at most the limit's `stdout_bytes`).
     #[serde(with = "lossy_string")]
     pub stdout: Vec<u8>,
@@ -114,4 +106,14 @@ mod duration_secs {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         Ok(Duration::from_secs_f64(f64::deserialize(d)?))
     }
+}
+
+/// What one session call returned (see [`crate::Session::call`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallOutcome {
+    /// The guest's response, or how the call ended without one (a trap, an exit, a crash).
+    /// After an `Err` the session is over: later calls fail at once.
+    pub result: Result<Vec<u8>, Verdict>,
+    /// Fuel the call consumed, measured by the host (its budget, when it ran out).
+    pub fuel: u64,
 }

@@ -1,9 +1,15 @@
-//! The sandbox: one engine and one compiled guest, many isolated runs.
+//! The sandbox: one engine and one compiled guest, many isolated runs and sessions.
 //!
 //! A [`Sandbox`] is built once per process (loading the compiled guest from the disk cache)
 //! and is `Send + Sync`: threads share it and call [`Sandbox::run`] concurrently. Every run
 //! gets a fresh instance of the pre-initialized guest, its own fuel, memory cap, virtual
 //! clock and captured output, and ends in a [`Verdict`].
+//!
+//! A [`Session`] keeps one instance alive across several calls of the guest's
+//! `codefuel_call` export: the host hands it a request, sets the call's fuel budget itself and
+//! measures what the call used, so code inside cannot hide or move its fuel. Sessions are
+//! opened from a [`Lease`] on one pool slot, which holds up to [`SESSIONS_PER_LEASE`] live
+//! instances (an untrusted one and a trusted judge beside it).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -17,9 +23,9 @@ use wasmtime::{
 };
 
 use crate::cache;
-use crate::host::{self, HostSetup, HostState, Table};
+use crate::host::{self, HostSetup, HostState};
 use crate::limits::Limits;
-use crate::outcome::{RunOutcome, Verdict};
+use crate::outcome::{CallOutcome, RunOutcome, Verdict};
 use crate::snapshot;
 
 /// The raw guest module (RustPython for wasm32-wasip1), embedded at build time.
@@ -37,6 +43,8 @@ const RUN_THREAD_STACK: usize = MAX_WASM_STACK + (16 << 20);
 pub const KEEP_RESIDENT: usize = 32 << 20;
 /// Granularity of the wall-clock backstop.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
+/// Instances one [`Lease`] may hold at once: the pool has this many per slot.
+pub const SESSIONS_PER_LEASE: u32 = 2;
 
 /// The default of [`SandboxConfig::max_concurrent_runs`]: twice the cores, at least 16.
 pub fn default_max_concurrent_runs() -> u32 {
@@ -55,8 +63,8 @@ pub struct SandboxConfig {
     pub cache_dir: Option<PathBuf>,
     /// Print a one-line notice on stderr while the guest is compiled for this machine.
     pub announce_compile: bool,
-    /// The most runs in progress at once, each holding one reused instance slot; more runs
-    /// wait for a slot.
+    /// The most runs (or leases) in progress at once, each holding one reused pool slot of
+    /// [`SESSIONS_PER_LEASE`] instances; more wait for a slot.
     pub max_concurrent_runs: u32,
     /// Bytes of a slot's memory that a run wrote and that are copied back from the snapshot
     /// after it, instead of being handed back to the kernel (the rest is). Copying avoids the
@@ -87,51 +95,19 @@ pub struct Sandbox {
     _ticker: Arc<EpochTicker>,
 }
 
-/// A Python program, its standard input and an optional binary payload.
-#[derive(Clone, Copy)]
+/// A Python program and its standard input.
+#[derive(Clone, Copy, Debug)]
 pub struct Program<'a> {
     /// Python source, run as `__main__` from a file named `main.py`.
     pub source: &'a str,
     /// Bytes the program reads from `sys.stdin`.
     pub stdin: &'a [u8],
-    /// Bytes the program reads with `_codefuel.payload()` (test drivers use it).
-    pub payload: &'a [u8],
-    /// Tables the program reads item by item with `_codefuel.table_item(table, index)`.
-    pub tables: &'a [Arc<dyn Table>],
-}
-
-impl std::fmt::Debug for Program<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Program")
-            .field("source", &self.source)
-            .field("stdin_bytes", &self.stdin.len())
-            .field("payload_bytes", &self.payload.len())
-            .field("tables", &self.tables.len())
-            .finish()
-    }
 }
 
 impl<'a> Program<'a> {
-    /// A program with empty stdin and no payload.
+    /// A program with empty stdin.
     pub fn new(source: &'a str) -> Self {
-        Program {
-            source,
-            stdin: &[],
-            payload: &[],
-            tables: &[],
-        }
-    }
-
-    /// The same program with `tables` available through `_codefuel.table_item`.
-    pub fn with_tables(mut self, tables: &'a [Arc<dyn Table>]) -> Self {
-        self.tables = tables;
-        self
-    }
-
-    /// The same program with `payload` available through `_codefuel.payload()`.
-    pub fn with_payload(mut self, payload: &'a [u8]) -> Self {
-        self.payload = payload;
-        self
+        Program { source, stdin: &[] }
     }
 
     /// The same program reading `stdin` from standard input.
@@ -227,26 +203,12 @@ impl Sandbox {
         let _slot = self.slots.acquire();
         let started = Instant::now();
         let fuel_budget = if self.metering { limits.fuel } else { 0 };
-        let mut store = Store::new(
-            &self.engine,
-            HostState::new(HostSetup {
-                job: program.source.as_bytes().to_vec(),
-                payload: program.payload,
-                tables: program.tables,
-                stdin: program.stdin,
-                memory_bytes: limits.memory_bytes,
-                stdout_bytes: limits.stdout_bytes,
-                stderr_bytes: limits.stderr_bytes,
-                fuel_budget,
-            }),
-        );
-        store.limiter(|state| &mut state.limiter);
+        let mut store = self.store(program.source.as_bytes().to_vec(), program.stdin, limits);
+        store.data_mut().fuel_budget = fuel_budget;
         if self.metering {
             store.set_fuel(limits.fuel)?;
         }
-        let ticks = limits.timeout.as_nanos().div_ceil(EPOCH_TICK.as_nanos()) as u64;
-        store.set_epoch_deadline(ticks.max(1));
-        store.epoch_deadline_trap();
+        store.set_epoch_deadline(epoch_ticks(limits.timeout));
 
         let result = self.pre.instantiate(&mut store).and_then(|instance| {
             instance
@@ -262,15 +224,8 @@ impl Sandbox {
         let (stdout, stdout_truncated) = state.stdout.take();
         let (stderr, stderr_truncated) = state.stderr.take();
         let verdict = classify(result, state.report.as_deref(), state.limiter.hit, &stderr);
-        // A deadline with fuel set aside is still open: its own budget is what ran out.
-        let deadline_exceeded = match (&verdict, &state.deadline) {
-            (Verdict::FuelExhausted, Some(deadline)) if deadline.reserve > 0 => Some(deadline.tag),
-            _ => None,
-        };
         Ok(RunOutcome {
             verdict,
-            deadline_exceeded,
-            records: std::mem::take(&mut state.records),
             stdout,
             stderr,
             stdout_truncated,
@@ -279,11 +234,186 @@ impl Sandbox {
             wall: started.elapsed(),
         })
     }
+
+    /// A store for one instance: its host state, memory cap and wall-clock trap.
+    fn store(&self, job: Vec<u8>, stdin: &[u8], limits: &Limits) -> Store<HostState> {
+        let mut store = Store::new(
+            &self.engine,
+            HostState::new(HostSetup {
+                job,
+                stdin,
+                report_cap: limits.response_bytes,
+                memory_bytes: limits.memory_bytes,
+                stdout_bytes: limits.stdout_bytes,
+                stderr_bytes: limits.stderr_bytes,
+                fuel_budget: 0,
+            }),
+        );
+        store.limiter(|state| &mut state.limiter);
+        store.epoch_deadline_trap();
+        store
+    }
+
+    /// Takes one pool slot (waiting for a free one), for up to [`SESSIONS_PER_LEASE`] live
+    /// sessions. Hold it for one unit of work; dropping it frees the slot.
+    pub fn lease(&self) -> Lease<'_> {
+        Lease {
+            sandbox: self,
+            _slot: self.slots.acquire(),
+            live: std::cell::Cell::new(0),
+        }
+    }
+}
+
+/// One pool slot, taken by [`Sandbox::lease`]: sessions are opened from it.
+pub struct Lease<'s> {
+    sandbox: &'s Sandbox,
+    _slot: Slot<'s>,
+    live: std::cell::Cell<u32>,
+}
+
+impl Lease<'_> {
+    /// Instantiates the guest for a session under `limits` (memory, output caps, response cap
+    /// and the wall-clock backstop of each call; fuel is set per call).
+    ///
+    /// Fails when [`SESSIONS_PER_LEASE`] sessions of this lease are alive, or when the
+    /// instance cannot be made (a host-side failure).
+    pub fn session(&self, limits: &Limits) -> Result<Session<'_>> {
+        if self.live.get() >= SESSIONS_PER_LEASE {
+            anyhow::bail!("a lease holds at most {SESSIONS_PER_LEASE} live sessions");
+        }
+        if !ON_RUNNER.get() {
+            anyhow::bail!("sessions need the deep native stack of a thread from spawn_runner");
+        }
+        let sandbox = self.sandbox;
+        let mut store = sandbox.store(Vec::new(), &[], limits);
+        // Instantiating runs no guest code (the snapshot is already initialized), but give
+        // it fuel in case the module has a start function.
+        if sandbox.metering {
+            store.set_fuel(u64::MAX / 2)?;
+        }
+        store.set_epoch_deadline(epoch_ticks(limits.timeout));
+        let instance = sandbox
+            .pre
+            .instantiate(&mut store)
+            .map_err(anyhow::Error::from)
+            .context("instantiating a session")?;
+        let func = instance
+            .get_typed_func::<(), ()>(&mut store, "codefuel_call")
+            .map_err(anyhow::Error::from)
+            .context("the guest exports no codefuel_call")?;
+        self.live.set(self.live.get() + 1);
+        Ok(Session {
+            store,
+            func,
+            metering: sandbox.metering,
+            ticks: epoch_ticks(limits.timeout),
+            ended: false,
+            live: &self.live,
+        })
+    }
+}
+
+/// One guest instance kept alive across calls (see the module docs). Not `Send`: it lives
+/// on the thread that leased its slot.
+pub struct Session<'l> {
+    store: Store<HostState>,
+    func: wasmtime::TypedFunc<(), ()>,
+    metering: bool,
+    ticks: u64,
+    ended: bool,
+    live: &'l std::cell::Cell<u32>,
+}
+
+impl Session<'_> {
+    /// Calls the guest with `request`, giving the call `fuel` (without metering: unlimited).
+    ///
+    /// The call's fuel is counted by the host from the store's fuel before and after it:
+    /// nothing the guest does moves it. A call that traps, exits or crashes ends the session;
+    /// later calls return a crash verdict without running.
+    pub fn call(&mut self, request: &[u8], fuel: u64) -> CallOutcome {
+        if self.ended {
+            return CallOutcome {
+                result: Err(Verdict::Crash {
+                    message: "the session ended in an earlier call".into(),
+                }),
+                fuel: 0,
+            };
+        }
+        let fuel = fuel.max(1);
+        let state = self.store.data_mut();
+        state.job = request.to_vec();
+        state.report = None;
+        state.fuel_budget = if self.metering { fuel } else { 0 };
+        if self.metering
+            && let Err(error) = self.store.set_fuel(fuel)
+        {
+            self.ended = true;
+            return CallOutcome {
+                result: Err(Verdict::Crash {
+                    message: format!("setting the call's fuel: {error}"),
+                }),
+                fuel: 0,
+            };
+        }
+        self.store.set_epoch_deadline(self.ticks);
+        let result = self.func.call(&mut self.store, ());
+        let used = match self.store.get_fuel() {
+            Ok(left) if self.metering => fuel.saturating_sub(left),
+            _ => 0,
+        };
+        let state = self.store.data_mut();
+        let report = state.report.take();
+        let result = match (result, report) {
+            (Ok(()), Some(response)) => Ok(response),
+            (Ok(()), None) => Err(Verdict::Crash {
+                message: "the guest returned no response".into(),
+            }),
+            (Err(error), _) => {
+                let stderr = state.stderr.take().0;
+                Err(classify_error(error, state.limiter.hit, &stderr))
+            }
+        };
+        if result.is_err() {
+            self.ended = true;
+        }
+        CallOutcome { result, fuel: used }
+    }
+
+    /// False once a call has trapped, exited or crashed.
+    pub fn is_alive(&self) -> bool {
+        !self.ended
+    }
+}
+
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        self.live.set(self.live.get() - 1);
+    }
+}
+
+/// The epoch deadline (in ticks from now) of a wall-clock `timeout`.
+fn epoch_ticks(timeout: Duration) -> u64 {
+    (timeout.as_nanos().div_ceil(EPOCH_TICK.as_nanos()) as u64).max(1)
 }
 
 thread_local! {
     /// Whether this thread was started by [`spawn_runner`], with a stack deep enough for runs.
     static ON_RUNNER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` on a thread with a native stack deep enough for sandbox runs and sessions: this
+/// one when it is a runner already, else a new runner thread.
+pub fn on_runner<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T> {
+    if ON_RUNNER.get() {
+        return Ok(f());
+    }
+    std::thread::scope(|scope| {
+        spawn_runner(scope, f)
+            .context("spawning a runner thread")?
+            .join()
+            .map_err(|_| anyhow::anyhow!("the runner thread panicked"))
+    })
 }
 
 /// Spawns a scoped thread with a native stack deep enough for sandbox runs, on which
@@ -316,10 +446,11 @@ fn engine_config(metering: bool, slots: u32, keep_resident: usize) -> Config {
     // where the kernel has it), up to `keep_resident`. Mapping and unmapping memory for every
     // run instead makes concurrent runs stall each other on TLB shootdowns.
     let mut pool = PoolingAllocationConfig::default();
-    pool.total_memories(slots)
-        .total_tables(slots)
-        .total_core_instances(slots)
-        .max_memory_size(4 << 30)
+    let instances = slots.saturating_mul(SESSIONS_PER_LEASE);
+    pool.total_memories(instances)
+        .total_tables(instances)
+        .total_core_instances(instances)
+        .max_memory_size(crate::limits::MAX_MEMORY_BYTES as usize)
         .table_elements(1 << 16)
         .linear_memory_keep_resident(keep_resident)
         .table_keep_resident(1 << 20)
@@ -377,20 +508,23 @@ fn classify(
                 message: "the guest ended without reporting".into(),
             },
         },
-        Err(error) => {
-            if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
-                return Verdict::Completed { exit_code: exit.0 };
-            }
-            match error.downcast_ref::<Trap>() {
-                Some(Trap::OutOfFuel) => Verdict::FuelExhausted,
-                Some(Trap::Interrupt) => Verdict::Timeout,
-                Some(Trap::StackOverflow) => Verdict::StackOverflow,
-                _ if memory_limit_hit => Verdict::MemoryLimit,
-                _ => Verdict::Crash {
-                    message: crash_message(&error, stderr),
-                },
-            }
-        }
+        Err(error) => classify_error(error, memory_limit_hit, stderr),
+    }
+}
+
+/// The verdict of a run or call that ended in an error: an exit, a trap or a crash.
+fn classify_error(error: wasmtime::Error, memory_limit_hit: bool, stderr: &[u8]) -> Verdict {
+    if let Some(exit) = error.downcast_ref::<wasmtime_wasi::I32Exit>() {
+        return Verdict::Completed { exit_code: exit.0 };
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => Verdict::FuelExhausted,
+        Some(Trap::Interrupt) => Verdict::Timeout,
+        Some(Trap::StackOverflow) => Verdict::StackOverflow,
+        _ if memory_limit_hit => Verdict::MemoryLimit,
+        _ => Verdict::Crash {
+            message: crash_message(&error, stderr),
+        },
     }
 }
 

@@ -34,9 +34,8 @@ pub(crate) fn snapshot(raw_guest: &[u8]) -> Result<(Vec<u8>, String)> {
         &engine,
         HostState::new(HostSetup {
             job: Vec::new(),
-            payload: &[],
-            tables: &[],
             stdin: &[],
+            report_cap: 0,
             memory_bytes: u64::MAX,
             stdout_bytes: 1 << 20,
             stderr_bytes: 1 << 20,

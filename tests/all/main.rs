@@ -4,3 +4,4 @@ mod determinism;
 mod isolation;
 mod limits;
 mod python;
+mod sessions;

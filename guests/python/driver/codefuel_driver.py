@@ -1,31 +1,27 @@
 """codefuel's in-guest test driver: evalplus 0.3.1 semantics, run inside the sandbox.
 
-Loaded into the guest snapshot as the module `codefuel_driver`. A run's program is one line,
-`import codefuel_driver; codefuel_driver.main()`; everything else comes in the payload:
+Loaded into the guest snapshot, but not into `sys.modules`: programs cannot import it. The
+guest's native session layer (`guests/python/src/session.rs`) calls these functions, one host
+request at a time; the host measures and limits the fuel of every request from outside, and
+every value crosses as data in the typed encoding (`guests/python/src/value.rs`).
 
-    payload = u32 little-endian header length | JSON header | blobs
-
-The header names the mode ("ground_truth", "check" or "matrix") and its parameters; blobs
-are slices of the payload given as [offset, length] pairs relative to the end of the header.
-Large per-input data (inputs, expected outputs) comes from the run's tables, one item at a
-time. Results go back through `_codefuel.emit(kind, bytes)`, one record at a time, so the host
-keeps everything up to a trap. Per-input fuel is measured (and, in "check" and "matrix",
-limited) by the host around each call with `_codefuel.deadline_begin(index, fuel)` /
-`_codefuel.deadline_end()`.
+Two kinds of sessions use it:
+- *untrusted* sessions run code under test: `load_check`/`call_check` (evalplus's
+  `unsafe_execute`) and the `matrix_*` functions. They never see an expected output.
+- *trusted* sessions never run code under test: `load_trusted`/`call_trusted` and `gt_inputs`
+  (evalplus's ground truth), `judge` (evalplus's output comparison, special oracles included),
+  `plan_tests` and `compare` (the matrix's assert checks).
 
 EVERY evalplus compatibility rule lives in the section "evalplus 0.3.1 quirks" below, each with
 the evalplus source it mirrors.
 """
 
+import ast
 import builtins
-import copy
 import io
 import json
-import marshal
 import math
 import sys
-
-import _codefuel
 
 # ====================================================================================== #
 # evalplus 0.3.1 quirks (the one place they live)                                        #
@@ -269,227 +265,223 @@ def reliability_guard():
 
 
 # ====================================================================================== #
-# Driver                                                                                 #
+# Untrusted sessions: the code under test                                                #
 # ====================================================================================== #
 
-# Encoding of inputs and outputs between runs: marshal for builtin value types (None, bool,
-# int, float, complex, str, bytes, tuple, list, dict, set, frozenset); pickle for the rest
-# (Counter, deque, ...), as evalplus itself pickles expected outputs to its workers.
 
+def load_check(code, entry_point, _dataset):
+    """evalplus eval unsafe_execute, up to the loop: guard, swallow I/O, exec, find the function.
 
-def _dumps(value):
-    try:
-        return b"M" + marshal.dumps(value)
-    except ValueError:
-        import pickle
-
-        return b"P" + pickle.dumps(value)
-
-
-def _loads(data):
-    if data[:1] == b"M":
-        return marshal.loads(data[1:])
-    import pickle
-
-    return pickle.loads(data[1:])
-
-
-def _read_payload():
-    payload = _codefuel.payload()
-    header_len = int.from_bytes(payload[:4], "little")
-    header = json.loads(payload[4 : 4 + header_len].decode())
-    blobs = payload[4 + header_len :]
-
-    def blob(name):
-        offset, length = header["blobs"][name]
-        return blobs[offset : offset + length]
-
-    return header, blob
-
-
-def _emit_json(kind, value):
-    _codefuel.emit(kind, json.dumps(value, default=repr).encode())
-
-
-def ground_truth(header, blob):
-    """evalplus gen/util trusted_exec: run the canonical solution on every input.
-
-    Emits, per input, "input" (the deserialized input) and "output" (its output), both
-    marshalled, then "fuel" (JSON list: the fuel of each call).
+    Raises whatever the code raises (the host reports it as the sample's load failure).
     """
-    inputs = json.loads(blob("inputs_json").decode())
-    if header["dataset"] == "mbpp":
-        inputs = mbpp_deserialize_inputs(header["task_id"], inputs)
-    for inp in inputs:
-        _codefuel.emit("input", _dumps(inp))
-    exec_globals = {}
-    exec(header["code"], exec_globals)
-    fn = exec_globals[header["entry_point"]]
-    # evaluate.py get_groundtruth: these tasks' outputs are reduced to "is not None".
-    output_not_none = (
-        header["dataset"] == "mbpp" and header["entry_point"] in MBPP_OUTPUT_NOT_NONE_TASKS
-    )
-    fuels = []
-    for index, inp in enumerate(inputs):
-        inp = copy.deepcopy(inp)
-        _codefuel.deadline_begin(index, 0)
-        out = fn(*inp)
-        fuels.append(_codefuel.deadline_end())
-        if output_not_none:
-            out = out is not None
-        _codefuel.emit("output", _dumps(out))
-    _emit_json("fuel", fuels)
-
-
-# The deadline tag of the module-level code (input indices are the other tags).
-EXEC_DEADLINE_TAG = 2**63
-
-
-def check(header, blob):
-    """evalplus eval unsafe_execute: run a sample on one split's inputs and judge each.
-
-    Reads input i from table 0 and its expected output from table 1 (marshalled). Records:
-    "exec_error" (JSON: the exception type; the code did not load) or "loaded", then per judged
-    input "result" = b"<index> <passed 0|1> <fuel> <reason or empty>".
-    """
-    dataset = header["dataset"]
-    entry_point = header["entry_point"]
-    atol = header["atol"]
-    fast_check = header["fast_check"]
-    limits = header["limits"]
-    # The inputs to judge, in the order to judge them (evalplus order is 0, 1, 2, ...).
-    order = header["order"]
-    table_item = _codefuel.table_item
-
     reliability_guard()
     exec_globals = {}
-    try:
-        swallow_io()
-        # Module-level code has its own budget; running over it is evalplus's "timeout".
-        _codefuel.deadline_begin(EXEC_DEADLINE_TAG, header["exec_budget"])
-        try:
-            exec(header["code"], exec_globals)
-        finally:
-            _codefuel.deadline_end()
-        fn = exec_globals[entry_point]
-    except BaseException as e:
-        _emit_json("exec_error", type(e).__name__)
-        return
-    _codefuel.emit("loaded", b"")
-
-    for i in order:
-        # Inputs (table 0) and expected outputs (table 1) are fetched one at a time.
-        inp = _loads(table_item(0, i))
-        fuel = 0
-        reason = None
-        try:
-            swallow_io()
-            _codefuel.deadline_begin(i, limits[i])
-            try:
-                out = fn(*inp)
-            finally:
-                fuel = _codefuel.deadline_end()
-            exp = _loads(table_item(1, i))
-            exact_match = out == exp
-            exact_match, decided = special_oracle(
-                dataset, entry_point, inp, out, exp, exact_match, atol
-            )
-            if not decided:
-                # evalplus mutates atol here, and the change sticks for later inputs.
-                if atol == 0 and is_floats(exp):
-                    atol = 1e-6
-                if not exact_match and atol != 0:
-                    assert type(out) == type(exp)
-                    if isinstance(exp, (list, tuple)):
-                        assert len(out) == len(exp)
-                    assert np_allclose(out, exp, rtol=1e-07, atol=atol)
-                else:
-                    assert exact_match
-        except AssertionError:
-            reason = "wrong_answer"
-        except BaseException as e:
-            reason = "exception:" + type(e).__name__
-        _codefuel.emit("result", b"%d %d %d %s" % (i, reason is None, fuel, (reason or "").encode()))
-        if reason is not None and fast_check:
-            return
-
-
-def matrix(header, blob):
-    """codefuel matrix: one generated code against generated tests (no evalplus rules).
-
-    The code is compiled once and executed in a fresh globals dict (so `__name__` is not
-    "__main__") under the load budget; then each test in `order` runs under its own fuel
-    limit in a fresh namespace: the module body is executed again (under the load budget,
-    not counted in the test's fuel) before every test but the first, so no test sees the
-    module-level objects another test touched. Records: "load" (JSON {"status", "error"?,
-    "fuel"}), then per test "cell" = b"<index> <status> <fuel> <exception type or empty>",
-    status pass|fail|error|syntax_error.
-    """
-    limit = header["test_fuel"]
-    tests = header["tests"]
     swallow_io()
-    try:
-        code = compile(header["code"], "<code>", "exec")
-    except BaseException as e:
-        _emit_json("load", {"status": "syntax_error", "error": type(e).__name__, "fuel": 0})
-        return
+    exec(code, exec_globals)
+    return exec_globals[entry_point]
+
+
+def call_check(fn, args):
+    """evalplus eval unsafe_execute, one input: fresh swallowed I/O, then the call."""
+    swallow_io()
+    return fn(*args)
+
+
+def matrix_compile(code):
+    """codefuel matrix: the code under test, compiled once (a SyntaxError is its load status)."""
+    swallow_io()
+    return compile(code, "<code>", "exec")
+
+
+def matrix_exec(code):
+    """codefuel matrix: the module body in a fresh namespace (so `__name__` is not "__main__")."""
+    swallow_io()
     namespace = {}
-    error, fuel = _exec_module(code, namespace, header["load_budget"])
-    _emit_json("load", {"status": "error" if error else "pass", "error": error, "fuel": fuel})
-    if error:
-        return
-    first = True
-    for i in header["order"]:
-        fuel, status, error = 0, "pass", ""
-        if not first:
-            namespace = {}
-            error = _exec_module(code, namespace, header["load_budget"])[0] or ""
-            if error:
-                status = "error"
-        first = False
-        if not error:
-            try:
-                test = compile(tests[i], "<test>", "exec")
-            except BaseException as e:
-                status, error = "syntax_error", type(e).__name__
-            else:
-                swallow_io()
-                _codefuel.deadline_begin(i, limit)
-                try:
-                    exec(test, namespace)
-                except AssertionError:
-                    status = "fail"
-                except BaseException as e:
-                    status, error = "error", type(e).__name__
-                finally:
-                    fuel = _codefuel.deadline_end()
-        _codefuel.emit("cell", b"%d %s %d %s" % (i, status.encode(), fuel, error.encode()))
+    exec(code, namespace)
+    return namespace
 
 
-def _exec_module(code, namespace, budget):
-    """Runs a module body under `budget`: (the exception's type name or None, fuel used)."""
-    swallow_io()
-    error = None
-    _codefuel.deadline_begin(EXEC_DEADLINE_TAG, budget)
+def matrix_test(source, namespace):
+    """codefuel matrix: a test of another shape, run in process (its verdict is only as
+    trustworthy as the code under test): "pass", "fail", "error <type>", "syntax_error <type>"."""
     try:
-        exec(code, namespace)
+        test = compile(source, "<test>", "exec")
     except BaseException as e:
-        error = type(e).__name__
-    finally:
-        fuel = _codefuel.deadline_end()
-    return error, fuel
+        return "syntax_error " + type(e).__name__
+    swallow_io()
+    try:
+        exec(test, namespace)
+    except AssertionError:
+        return "fail"
+    except BaseException as e:
+        return "error " + type(e).__name__
+    return "pass"
 
 
-def main():
-    header, blob = _read_payload()
-    mode = header["mode"]
-    if mode == "ground_truth":
-        ground_truth(header, blob)
-    elif mode == "check":
-        check(header, blob)
-    elif mode == "matrix":
-        matrix(header, blob)
-    else:
-        raise ValueError("unknown driver mode: " + repr(mode))
-    # The run reached its end: anything else (os._exit, a trap) means the process "died".
-    _codefuel.emit("done", b"")
+# ====================================================================================== #
+# Trusted sessions: never run code under test                                            #
+# ====================================================================================== #
+
+
+def load_trusted(code, entry_point, dataset):
+    """evalplus gen/util trusted_exec: exec the canonical solution, find the function."""
+    exec_globals = {}
+    exec(code, exec_globals)
+    fn = exec_globals[entry_point]
+    if dataset == "mbpp" and entry_point in MBPP_OUTPUT_NOT_NONE_TASKS:
+        # evaluate.py get_groundtruth: these tasks' outputs are reduced to "is not None".
+        return lambda *args: fn(*args) is not None
+    return fn
+
+
+def call_trusted(fn, args):
+    """evalplus trusted_exec, one input (its deepcopy is unneeded: inputs arrive decoded
+    afresh for every call). The I/O is swallowed as in `call_check`, so that a canonical
+    solution run as a sample costs the fuel it cost here."""
+    swallow_io()
+    return fn(*args)
+
+
+def gt_inputs(dataset, task_id, inputs_json):
+    """The split's inputs as evalplus hands them to the function."""
+    inputs = json.loads(inputs_json)
+    if dataset == "mbpp":
+        inputs = mbpp_deserialize_inputs(task_id, inputs)
+    return inputs
+
+
+def judge(header, inp, out, exp):
+    """evalplus eval unsafe_execute, after the call: is `out` right for `exp`?
+
+    `inp` is the input as the call left it (special oracles read it). Returns JSON
+    {"reason": null | "wrong_answer" | "exception:<type>", "atol": the atol after this input
+    (evalplus mutates it, and the change sticks for later inputs)}.
+    """
+    header = json.loads(header)
+    dataset, entry_point, atol = header["dataset"], header["entry_point"], header["atol"]
+    reason = None
+    try:
+        exact_match = out == exp
+        exact_match, decided = special_oracle(dataset, entry_point, inp, out, exp, exact_match, atol)
+        if not decided:
+            if atol == 0 and is_floats(exp):
+                atol = 1e-6
+            if not exact_match and atol != 0:
+                assert type(out) == type(exp)
+                if isinstance(exp, (list, tuple)):
+                    assert len(out) == len(exp)
+                assert np_allclose(out, exp, rtol=1e-07, atol=atol)
+            else:
+                assert exact_match
+    except AssertionError:
+        reason = "wrong_answer"
+    except BaseException as e:
+        reason = "exception:" + type(e).__name__
+    return json.dumps({"reason": reason, "atol": atol})
+
+
+# Comparison operators of assert-shaped tests, by AST node type.
+_COMPARE_OPS = {
+    ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=",
+    ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not",
+}
+# Literals that `is` may compare against (singletons: identity is their equality).
+_SINGLETONS = (None, True, False)
+
+
+class _NotTrusted(Exception):
+    """A test shape that cannot be judged outside the code's instance."""
+
+
+def _operand(node, literals):
+    """One side of a check: {"lit": index into literals} or {"expr": source}."""
+    try:
+        value = ast.literal_eval(node)
+    except Exception:
+        source = ast.unparse(node)
+        compile(source, "<test>", "eval")
+        return {"expr": source}
+    literals.append(value)
+    return {"lit": len(literals) - 1}
+
+
+def _checks(node, negate, literals):
+    """The checks an asserted expression decomposes into."""
+    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And) and not negate:
+        return [c for value in node.values for c in _checks(value, False, literals)]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return _checks(node.operand, not negate, literals)
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        op = _COMPARE_OPS.get(type(node.ops[0]))
+        if op is None:
+            raise _NotTrusted()
+        left = _operand(node.left, literals)
+        right = _operand(node.comparators[0], literals)
+        if op in ("is", "is not"):
+            literal = right.get("lit", left.get("lit"))
+            if literal is None or not any(literals[literal] is s for s in _SINGLETONS):
+                raise _NotTrusted()
+        if "lit" in left and "lit" in right:
+            raise _NotTrusted()
+        return [{"op": op, "negate": negate, "left": left, "right": right}]
+    if isinstance(node, ast.Compare):
+        raise _NotTrusted()
+    operand = _operand(node, literals)
+    if "lit" in operand:
+        raise _NotTrusted()
+    return [{"op": "truthy", "negate": negate, "left": operand}]
+
+
+def plan_tests(tests_json):
+    """codefuel matrix: how each test can be judged outside the code's instance.
+
+    A test whose statements are all `assert` of a supported shape (`==`, `!=`, `<`, `<=`, `>`,
+    `>=`, `in`, `not in`, `is`/`is not` None/True/False, a plain or negated expression, and
+    `and` of these) becomes a list of checks: expressions are evaluated in the code's instance,
+    literals here (`ast.literal_eval`), and the comparison happens in a trusted instance.
+    Returns (JSON list with a list of checks or null per test, the literal values).
+    """
+    plans, literals = [], []
+    for source in json.loads(tests_json):
+        mark = len(literals)
+        try:
+            tree = ast.parse(source)
+            if not tree.body:
+                raise _NotTrusted()
+            checks = []
+            for statement in tree.body:
+                if not isinstance(statement, ast.Assert):
+                    raise _NotTrusted()
+                checks.extend(_checks(statement.test, False, literals))
+            plans.append(checks)
+        except Exception:
+            del literals[mark:]
+            plans.append(None)
+    return json.dumps(plans), literals
+
+
+def compare(op, a, b):
+    """The comparison of a check, on decoded values (builtin types only)."""
+    if op == "truthy":
+        return bool(a)
+    if op == "==":
+        return a == b
+    if op == "!=":
+        return a != b
+    if op == "<":
+        return a < b
+    if op == "<=":
+        return a <= b
+    if op == ">":
+        return a > b
+    if op == ">=":
+        return a >= b
+    if op == "in":
+        return a in b
+    if op == "not in":
+        return a not in b
+    if op == "is":
+        return a is b
+    if op == "is not":
+        return a is not b
+    raise ValueError("unknown comparison " + repr(op))

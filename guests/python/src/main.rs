@@ -11,6 +11,8 @@
 //! The guest never sees a host file, socket or environment variable: the host gives it none.
 
 mod fast_sum;
+mod session;
+mod value;
 
 use std::cell::RefCell;
 
@@ -20,34 +22,21 @@ use rustpython_vm::{
     compiler::Mode,
 };
 
-/// Host functions, implemented by `codefuel-runtime` (module `codefuel`).
+/// Host functions, implemented by `codefuel-runtime` (module `codefuel`). None of them is
+/// reachable from Python except through the narrow `_codefuel` functions below.
 mod host {
     #[link(wasm_import_module = "codefuel")]
     unsafe extern "C" {
-        /// Length in bytes of the job (the Python source) for this run.
+        /// Length in bytes of the job: the Python source of a run, or a session's request.
         pub fn input_len() -> u32;
         /// Copies the job into guest memory at `ptr` (which holds `input_len()` bytes).
         pub fn input_read(ptr: *mut u8);
-        /// Hands the run's outcome (a JSON object) to the host.
+        /// Hands the host the run's outcome (a JSON object) or a session call's response.
         pub fn report(ptr: *const u8, len: u32);
         /// Fuel consumed by this run so far.
         pub fn fuel_consumed() -> u64;
         /// Moves the virtual clock forward; never blocks.
         pub fn sleep(nanos: u64);
-        /// Length in bytes of the run's binary payload.
-        pub fn payload_len() -> u32;
-        /// Copies the payload into guest memory at `ptr`.
-        pub fn payload_read(ptr: *mut u8);
-        /// Length of item `index` of table `table`, or -1 when there is no such item.
-        pub fn table_item_len(table: u32, index: u32) -> i64;
-        /// Copies item `index` of table `table` into guest memory at `ptr`.
-        pub fn table_item_read(table: u32, index: u32, ptr: *mut u8);
-        /// Hands the host one record: a kind (UTF-8) and its data.
-        pub fn emit(kind_ptr: *const u8, kind_len: u32, data_ptr: *const u8, data_len: u32);
-        /// Starts measuring fuel for `tag`; a non-zero `budget` also limits it.
-        pub fn deadline_begin(tag: u64, budget: u64);
-        /// Ends the measurement started by `deadline_begin`; returns the fuel it used.
-        pub fn deadline_end() -> u64;
         /// Takes `amount` fuel from the run, as if the guest had executed that much work.
         pub fn charge_fuel(amount: u64);
     }
@@ -92,7 +81,17 @@ const PRELOADED_MODULES: &[&str] = &[
     "pickle",
 ];
 
-/// The evaluation driver, loaded into the snapshot as the module `codefuel_driver`.
+/// Snapshot-time set-up of `time`: sleeping moves the virtual clock, and the time zone is UTC
+/// (`time.tzname` and friends exist, so `_strptime`, hence `datetime.strptime`, works).
+const TIME_SETUP: &str = "import time, _codefuel
+time.sleep = _codefuel.sleep
+time.tzname = ('UTC', 'UTC')
+time.timezone = 0
+time.altzone = 0
+time.daylight = 0
+";
+
+/// The evaluation driver, loaded into the snapshot (not importable by programs).
 const DRIVER_SOURCE: &str = include_str!("../driver/codefuel_driver.py");
 
 /// The Python file name user code runs under (as `python main.py` would).
@@ -110,66 +109,6 @@ mod _codefuel {
     fn fuel() -> u64 {
         // SAFETY: a host import with no memory arguments.
         unsafe { super::host::fuel_consumed() }
-    }
-
-    /// The run's binary payload (empty for plain programs).
-    #[pyfunction]
-    fn payload(vm: &rustpython_vm::VirtualMachine) -> rustpython_vm::builtins::PyBytesRef {
-        // SAFETY: the host writes exactly `payload_len()` bytes at the pointer we give it.
-        let buf = unsafe {
-            let mut buf = vec![0u8; super::host::payload_len() as usize];
-            super::host::payload_read(buf.as_mut_ptr());
-            buf
-        };
-        vm.ctx.new_bytes(buf)
-    }
-
-    /// Item `index` of the run's table `table` (bytes).
-    #[pyfunction]
-    fn table_item(
-        table: u32,
-        index: u32,
-        vm: &rustpython_vm::VirtualMachine,
-    ) -> rustpython_vm::PyResult<rustpython_vm::builtins::PyBytesRef> {
-        // SAFETY: the host writes exactly `table_item_len` bytes at the pointer we give it.
-        let len = unsafe { super::host::table_item_len(table, index) };
-        if len < 0 {
-            return Err(vm.new_index_error(format!("no item {index} in table {table}")));
-        }
-        let mut buf = vec![0u8; len as usize];
-        unsafe { super::host::table_item_read(table, index, buf.as_mut_ptr()) };
-        Ok(vm.ctx.new_bytes(buf))
-    }
-
-    /// Sends one record (`kind`, `data`) to the host.
-    #[pyfunction]
-    fn emit(kind: rustpython_vm::builtins::PyStrRef, data: rustpython_vm::function::ArgBytesLike) {
-        let kind = kind.to_string_lossy();
-        data.with_ref(|bytes| {
-            // SAFETY: both buffers are live for the duration of the call.
-            unsafe {
-                super::host::emit(
-                    kind.as_ptr(),
-                    kind.len() as u32,
-                    bytes.as_ptr(),
-                    bytes.len() as u32,
-                )
-            }
-        });
-    }
-
-    /// Starts a fuel measurement for `tag`, limited to `budget` fuel when it is non-zero.
-    #[pyfunction]
-    fn deadline_begin(tag: u64, budget: u64) {
-        // SAFETY: a host import with no memory arguments.
-        unsafe { super::host::deadline_begin(tag, budget) }
-    }
-
-    /// Ends the current fuel measurement and returns the fuel it used.
-    #[pyfunction]
-    fn deadline_end() -> u64 {
-        // SAFETY: a host import with no memory arguments.
-        unsafe { super::host::deadline_end() }
     }
 
     /// Return the sum of a 'start' value (default: 0) plus an iterable of numbers
@@ -235,9 +174,7 @@ fn build_interpreter() -> Interpreter {
                 vm.print_exception(&exc);
             }
         }
-        if let Err(exc) =
-            vm.run_simple_string("import time, _codefuel\ntime.sleep = _codefuel.sleep\n")
-        {
+        if let Err(exc) = vm.run_simple_string(TIME_SETUP) {
             vm.print_exception(&exc);
         }
         if let Err(exc) = fast_sum::install(vm) {
@@ -251,18 +188,33 @@ fn build_interpreter() -> Interpreter {
     interpreter
 }
 
-/// Compiles the evaluation driver and registers it in `sys.modules`.
+/// Compiles the evaluation driver and keeps its globals for [`session`] (it is not in
+/// `sys.modules`: programs cannot import it), with a copy of the builtins as they are now.
 fn load_driver(vm: &VirtualMachine) -> PyResult<()> {
+    let dict_type = vm.ctx.types.dict_type.as_object();
+    let pristine = dict_type.call((vm.builtins.dict(),), vm)?;
+    session::PRISTINE_BUILTINS.with(|cell| *cell.borrow_mut() = Some(pristine));
     let scope = vm.new_scope_with_builtins();
     scope
         .globals
         .set_item("__name__", vm.ctx.new_str("codefuel_driver").into(), vm)?;
     vm.run_string(scope.clone(), DRIVER_SOURCE, "codefuel_driver.py")?;
-    let module = vm.new_module("codefuel_driver", scope.globals, None);
-    vm.sys_module
-        .get_attr("modules", vm)?
-        .set_item("codefuel_driver", module.into(), vm)?;
+    session::DRIVER.with(|cell| *cell.borrow_mut() = Some(scope.globals));
     Ok(())
+}
+
+/// Session entry point: the host calls it once per request (see [`session`]), measuring and
+/// limiting its fuel from outside.
+#[unsafe(export_name = "codefuel_call")]
+pub extern "C" fn codefuel_call() {
+    let request = read_job_bytes();
+    let response = INTERPRETER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let interpreter = slot.get_or_insert_with(build_interpreter);
+        interpreter.enter(|vm| session::handle(&request, vm))
+    });
+    // SAFETY: pointer and length describe a live, initialized buffer.
+    unsafe { host::report(response.as_ptr(), response.len() as u32) };
 }
 
 /// Snapshot entry point: build the interpreter and keep it for every later run.
@@ -271,15 +223,18 @@ pub extern "C" fn wizer_initialize() {
     INTERPRETER.with(|cell| *cell.borrow_mut() = Some(build_interpreter()));
 }
 
-fn read_job() -> String {
+fn read_job_bytes() -> Vec<u8> {
     // SAFETY: the host writes exactly `input_len()` bytes at the pointer we give it.
-    let bytes = unsafe {
+    unsafe {
         let len = host::input_len() as usize;
         let mut buf = vec![0u8; len];
         host::input_read(buf.as_mut_ptr());
         buf
-    };
-    String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+fn read_job() -> String {
+    String::from_utf8_lossy(&read_job_bytes()).into_owned()
 }
 
 fn flush_stdio(vm: &VirtualMachine) -> PyResult<()> {

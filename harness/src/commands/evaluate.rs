@@ -41,7 +41,7 @@ pub struct EvaluateArgs {
 }
 
 /// The most memory a wasm32 guest can address, in MiB: every memory cap is clamped to it.
-pub const MAX_MEMORY_MIB: u64 = 4096;
+pub const MAX_MEMORY_MIB: u64 = codefuel_runtime::MAX_MEMORY_BYTES >> 20;
 
 /// Default memory cap of an evaluation run, in MiB (all a guest can address, so no canonical
 /// solution runs short; the efficiency commands evaluate with it too).

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use crate::commands::RunnerArgs;
 use crate::commands::evaluate::MAX_MEMORY_MIB;
 use crate::matrix::{
-    CellStatus, DEFAULT_LOAD_FUEL, DEFAULT_PROBLEM_FUEL, DEFAULT_TEST_FUEL, Isolation,
+    CellStatus, DEFAULT_LOAD_FUEL, DEFAULT_PROBLEM_FUEL, DEFAULT_TEST_FUEL, Isolation, Judged,
     MatrixOptions, ProblemMatrix, problem_matrix, read_problems, status_counts,
 };
 use crate::parallel;
@@ -130,6 +130,16 @@ pub fn execute(args: &MatrixArgs) -> Result<i32> {
         })
         .collect();
     println!("cells: {}", parts.join(", "));
+    let in_process = matrices
+        .iter()
+        .flat_map(|m| &m.rows)
+        .flat_map(|row| &row.cells)
+        .filter(|cell| cell.judged == Judged::InProcess)
+        .count();
+    println!(
+        "judged outside the code's reach: {} cells; in process (tests of other shapes): {in_process}",
+        cells - in_process
+    );
     println!("matrix: {}", args.output.display());
     Ok(0)
 }

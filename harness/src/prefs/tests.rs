@@ -1,7 +1,7 @@
 //! Hand-worked examples of every strategy; the arithmetic is in the comments.
 
 use super::*;
-use crate::matrix::{Cell, CodeRow, MatrixProblem};
+use crate::matrix::{Cell, CodeRow, Judged, MatrixProblem};
 
 const EPS: f64 = 1e-12;
 
@@ -24,6 +24,7 @@ fn cell(status: CellStatus, fuel: u64) -> Cell {
         status,
         fuel,
         error: None,
+        judged: Judged::Outside,
     }
 }
 
