@@ -80,6 +80,35 @@ pub fn oracle_reads_input(dataset: DatasetKind, entry_point: &str) -> bool {
     )
 }
 
+/// Entry points with a special oracle in evalplus 0.3.1 (`eval/_special_oracle.py` and
+/// `unsafe_execute`), mirrored from `special_oracle` in `codefuel_driver.py`, which applies
+/// them (a test keeps the two lists in step). For other tasks an output is right exactly when
+/// it is `==` the expected one (or close, with a non-zero atol), so the host may decide plain
+/// values itself.
+pub const SPECIAL_ORACLES: &[(DatasetKind, &str)] = &[
+    (DatasetKind::Humaneval, "find_zero"),
+    (DatasetKind::Mbpp, "are_equivalent"),
+    (DatasetKind::Mbpp, "sum_div"),
+    (DatasetKind::Mbpp, "surface_Area"),
+    (DatasetKind::Mbpp, "digit_distance_nums"),
+    (DatasetKind::Mbpp, "similar_elements"),
+    (DatasetKind::Mbpp, "find_char_long"),
+    (DatasetKind::Mbpp, "common_in_nested_lists"),
+    (DatasetKind::Mbpp, "extract_singly"),
+    (DatasetKind::Mbpp, "larg_nnum"),
+    (DatasetKind::Mbpp, "intersection_array"),
+    (DatasetKind::Mbpp, "find_dissimilar"),
+    (DatasetKind::Mbpp, "Diff"),
+    (DatasetKind::Mbpp, "check_str"),
+    (DatasetKind::Mbpp, "text_match_three"),
+    (DatasetKind::Mbpp, "text_starta_endb"),
+];
+
+/// Whether the task's outputs are judged by a special oracle rather than `==` alone.
+pub fn has_special_oracle(dataset: DatasetKind, entry_point: &str) -> bool {
+    SPECIAL_ORACLES.contains(&(dataset, entry_point))
+}
+
 /// evalplus's atol after an input whose output equals the expected one exactly
 /// (`eval/__init__.py` unsafe_execute: `if atol == 0 and is_floats(exp): atol = 1e-6`, which
 /// sticks for later inputs; HumanEval/32 skips it, its oracle decides first). The trusted
@@ -124,6 +153,30 @@ impl Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_special_oracle_list_matches_the_drivers() {
+        let driver = include_str!("../../guests/python/driver/codefuel_driver.py");
+        let start = driver.find("def special_oracle").unwrap();
+        let oracle = &driver[start..start + driver[start..].find("\ndef ").unwrap()];
+        let lists = &driver[driver.find("MBPP_OUTPUT_NOT_NONE_TASKS = ").unwrap()..start];
+        let mut named: Vec<&str> = Vec::new();
+        for text in [oracle, lists] {
+            for part in text.split('"').skip(1).step_by(2) {
+                if !part.is_empty()
+                    && part.chars().all(|c| c.is_alphanumeric() || c == '_')
+                    && !["mbpp", "humaneval"].contains(&part)
+                {
+                    named.push(part);
+                }
+            }
+        }
+        named.sort();
+        named.dedup();
+        let mut ours: Vec<&str> = SPECIAL_ORACLES.iter().map(|(_, e)| *e).collect();
+        ours.sort();
+        assert_eq!(ours, named);
+    }
 
     #[test]
     fn limits_follow_evalplus_shape() {

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::dataset::{Dataset, Problem};
 use crate::driver;
 use crate::evalplus::{
-    EXEC_BUDGET, FuelPolicy, Status, atol_after_exact_match, oracle_reads_input,
+    EXEC_BUDGET, FuelPolicy, Status, atol_after_exact_match, has_special_oracle, oracle_reads_input,
 };
 use crate::groundtruth::{GroundTruth, Split, SplitTruth};
 use crate::parallel;
@@ -242,36 +242,42 @@ pub fn evaluate(
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let outcomes = parallel::map(&work, options.jobs, &bar, |&(i, split)| {
-        let sample = &samples[i];
-        let problem = dataset.get(&sample.task_id).expect("samples are matched");
-        let split_truth = truth.tasks[&sample.task_id].split(split);
-        let started = std::time::Instant::now();
-        let result = check_split(
-            dataset,
-            problem,
-            split_truth,
-            &sample.solution,
-            sandbox,
-            options,
-        )
-        .with_context(|| format!("{} ({})", sample.origin, split.name()));
-        if options.profile
-            && let Ok(r) = &result
-        {
-            eprintln!(
-                "profile: {:8.3} s  {} {} #{}  {}  {} inputs  {} fuel",
-                started.elapsed().as_secs_f64(),
-                sample.task_id,
-                split.name(),
-                sample.completion_id,
-                r.status.name(),
-                r.inputs.len(),
-                r.fuel()
-            );
-        }
-        result
-    });
+    let outcomes = parallel::map_init(
+        &work,
+        options.jobs,
+        &bar,
+        || Worker::new(sandbox),
+        |worker, &(i, split)| {
+            let sample = &samples[i];
+            let problem = dataset.get(&sample.task_id).expect("samples are matched");
+            let split_truth = truth.tasks[&sample.task_id].split(split);
+            let started = std::time::Instant::now();
+            let result = check_split(
+                dataset,
+                problem,
+                split_truth,
+                &sample.solution,
+                worker,
+                options,
+            )
+            .with_context(|| format!("{} ({})", sample.origin, split.name()));
+            if options.profile
+                && let Ok(r) = &result
+            {
+                eprintln!(
+                    "profile: {:8.3} s  {} {} #{}  {}  {} inputs  {} fuel",
+                    started.elapsed().as_secs_f64(),
+                    sample.task_id,
+                    split.name(),
+                    sample.completion_id,
+                    r.status.name(),
+                    r.inputs.len(),
+                    r.fuel()
+                );
+            }
+            result
+        },
+    );
     bar.finish_and_clear();
     let mut by_sample: Vec<[Option<SplitResult>; 2]> = vec![[None, None]; samples.len()];
     let mut host_failures = Vec::new();
@@ -374,27 +380,37 @@ fn parse_call(response: &[u8], return_args: bool, max_bytes: usize) -> CallResul
     }
 }
 
-/// The trusted session that judges outputs: it never runs code under test.
-struct Judge<'l> {
-    session: Option<Session<'l>>,
+/// What one worker thread keeps across the splits it judges: its pool slot, and the trusted
+/// session that judges outputs (it never runs code under test, and judging is stateless
+/// between calls, so one session serves all the worker's splits).
+pub struct Worker<'s> {
+    lease: Lease<'s>,
+    judge: Option<Session<'s>>,
 }
 
-impl<'l> Judge<'l> {
+impl<'s> Worker<'s> {
+    /// A worker's state: a lease on one of `sandbox`'s slots (waits for a free one).
+    pub fn new(sandbox: &'s Sandbox) -> Self {
+        Worker {
+            lease: sandbox.lease(),
+            judge: None,
+        }
+    }
+
     /// Judges `out` against `exp` (both blobs) with evalplus's rules; returns the reason it
     /// fails, if it does, and the atol for later inputs.
     fn judge(
         &mut self,
-        lease: &'l Lease<'_>,
         header: &JudgeHeader<'_>,
         inp: &[u8],
         out: &[u8],
         exp: &[u8],
     ) -> Result<(Option<FailReason>, f64)> {
-        if self.session.as_ref().is_none_or(|s| !s.is_alive()) {
-            self.session = None;
-            self.session = Some(trusted_session(lease)?);
+        if self.judge.as_ref().is_none_or(|s| !s.is_alive()) {
+            self.judge = None;
+            self.judge = Some(trusted_session(&self.lease)?);
         }
-        let session = self.session.as_mut().expect("opened above");
+        let session = self.judge.as_mut().expect("opened above");
         let mut request = vec![b'J'];
         driver::put_blob(&mut request, &serde_json::to_vec(header)?);
         for blob in [inp, out, exp] {
@@ -441,7 +457,7 @@ struct JudgeHeader<'a> {
 }
 
 /// Opens a trusted session (ground truth, judging): it loads no code under test.
-pub(crate) fn trusted_session<'l>(lease: &'l Lease<'_>) -> Result<Session<'l>> {
+pub(crate) fn trusted_session<'s>(lease: &Lease<'s>) -> Result<Session<'s>> {
     let limits = Limits::default()
         .with_memory_bytes(codefuel_runtime::MAX_MEMORY_BYTES)
         .with_timeout(std::time::Duration::from_secs(1800));
@@ -468,7 +484,7 @@ pub fn check_split(
     problem: &Problem,
     truth: &SplitTruth,
     solution: &str,
-    sandbox: &Sandbox,
+    worker: &mut Worker<'_>,
     options: &EvalOptions,
 ) -> Result<SplitResult> {
     let limits: Vec<u64> = truth
@@ -478,7 +494,7 @@ pub fn check_split(
         .collect();
     let n = limits.len();
     let fast_check = !options.test_details;
-    let items = truth.items(dataset, problem, sandbox)?;
+    let items = truth.items(dataset, problem, &worker.lease)?;
     let mut order: Vec<usize> = (0..n).collect();
     if options.input_order == InputOrder::CheapestFirst {
         order.sort_by_key(|&i| (truth.fuel[i], i));
@@ -497,15 +513,13 @@ pub fn check_split(
         .with_memory_bytes(options.memory_bytes)
         .with_timeout(std::time::Duration::from_secs(600))
         .with_output_bytes(64 << 10);
-    let lease = sandbox.lease();
-    let mut judge = Judge { session: None };
     let mut atol = problem.atol;
     let mut budget_left = options.policy.split_budget();
     let mut inputs: Vec<InputResult> = Vec::new();
     // Position in `order` of the next input to judge.
     let mut start = 0;
     'sessions: while start < n || inputs.is_empty() {
-        let mut session = lease.session(&session_limits)?;
+        let mut session = worker.lease.session(&session_limits)?;
         let loaded = session.call(&load_request, EXEC_BUDGET.min(budget_left));
         budget_left = budget_left.saturating_sub(loaded.fuel);
         match loaded.result {
@@ -565,6 +579,8 @@ pub fn check_split(
                     CallResult::Returned { out, args } => {
                         let exp_summary = value::check_blob(exp, true)
                             .with_context(|| format!("expected output {i} in the cache"))?;
+                        let out_summary = value::check_blob(&out, false)
+                            .with_context(|| format!("output {i}"))?;
                         if value::identical(&out, exp, &exp_summary) {
                             result.passed = true;
                             atol = atol_after_exact_match(
@@ -573,6 +589,13 @@ pub fn check_split(
                                 atol,
                                 exp_summary.is_floats,
                             );
+                        } else if atol == 0.0
+                            && !has_special_oracle(dataset.kind, &problem.entry_point)
+                            && value::plainly_different(&out, &out_summary, exp, &exp_summary)
+                        {
+                            // `out == exp` is False, no tolerance applies: wrong, and the
+                            // atol stays (a plain expected value holds no float).
+                            result.reason = Some(FailReason::WrongAnswer);
                         } else {
                             let header = JudgeHeader {
                                 dataset: dataset.kind.name(),
@@ -580,8 +603,7 @@ pub fn check_split(
                                 atol,
                             };
                             let inp = args.as_deref().unwrap_or(items.input(i)?);
-                            let (reason, new_atol) =
-                                judge.judge(&lease, &header, inp, &out, exp)?;
+                            let (reason, new_atol) = worker.judge(&header, inp, &out, exp)?;
                             atol = new_atol;
                             result.passed = reason.is_none();
                             result.reason = reason;

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use codefuel_runtime::{Limits, Sandbox, Session};
+use codefuel_runtime::{Lease, Limits, Sandbox, Session};
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use sha2::{Digest, Sha256};
@@ -120,15 +120,15 @@ pub struct SplitTruth {
 
 impl SplitTruth {
     /// The split's inputs and expected outputs, read from the cache on first use (and
-    /// recomputed for `problem` in `sandbox` when the cached file is damaged).
+    /// recomputed for `problem` with `lease`, on this thread, when the cached file is damaged).
     pub fn items(
         &self,
         dataset: &Dataset,
         problem: &Problem,
-        sandbox: &Sandbox,
+        lease: &Lease<'_>,
     ) -> Result<SplitItems<'_>> {
         let items = self.data.items(|| {
-            let computed = compute_quietly(dataset, problem, sandbox)?;
+            let computed = compute_quietly(dataset, problem, lease)?;
             computed.data.get().cloned().context("recomputed data")
         })?;
         Ok(match self.split {
@@ -315,8 +315,9 @@ pub fn compute(
         .flat_map(|p| [(*p, Split::Base), (*p, Split::Plus)])
         .collect();
     let bar = parallel::progress_bar(work.len(), "computing expected outputs");
-    let results = parallel::map(&work, jobs, &bar, |(problem, split)| {
-        run_split(dataset, sandbox, problem, *split)
+    let lease = || sandbox.lease();
+    let results = parallel::map_init(&work, jobs, &bar, lease, |lease, (problem, split)| {
+        run_split(dataset, lease, problem, *split)
     });
     bar.finish_and_clear();
     let mut truth = GroundTruth::default();
@@ -345,8 +346,8 @@ pub fn compute(
 }
 
 /// One task's data again, on this thread and without a progress bar (a damaged cache entry).
-fn compute_quietly(dataset: &Dataset, problem: &Problem, sandbox: &Sandbox) -> Result<TaskData> {
-    let run = |split| codefuel_runtime::on_runner(|| run_split(dataset, sandbox, problem, split))?;
+fn compute_quietly(dataset: &Dataset, problem: &Problem, lease: &Lease<'_>) -> Result<TaskData> {
+    let run = |split| run_split(dataset, lease, problem, split);
     let (_, data) = task_data(run(Split::Base), run(Split::Plus))?;
     Ok(data)
 }
@@ -397,7 +398,7 @@ pub(crate) fn trusted_call(
 
 fn run_split(
     dataset: &Dataset,
-    sandbox: &Sandbox,
+    lease: &Lease<'_>,
     problem: &Problem,
     split: Split,
 ) -> Result<SplitData> {
@@ -413,7 +414,6 @@ fn run_split(
         code: problem.canonical_program(),
     };
     let context = || format!("{} split", split.name());
-    let lease = sandbox.lease();
     let mut session = lease.session(&ground_truth_limits())?;
     let load = [b"L".as_slice(), &serde_json::to_vec(&header)?].concat();
     trusted_call(&mut session, &load, GROUND_TRUTH_FUEL).with_context(context)?;

@@ -239,18 +239,27 @@ impl TestPlan {
     }
 }
 
-/// The trusted session of one problem: it plans the tests and compares values, and never
-/// runs a code or a test.
-struct Comparer<'l> {
-    lease: &'l Lease<'l>,
-    session: Option<Session<'l>>,
+/// What one worker thread keeps across the problems it fills: its pool slot, and the trusted
+/// session that plans tests and compares values (it never runs a code or a test, and is
+/// stateless between calls, so one serves all the worker's problems).
+pub struct MatrixWorker<'s> {
+    lease: Lease<'s>,
+    session: Option<Session<'s>>,
 }
 
-impl<'l> Comparer<'l> {
-    fn session(&mut self) -> Result<&mut Session<'l>> {
+impl<'s> MatrixWorker<'s> {
+    /// A worker's state: a lease on one of `sandbox`'s slots (waits for a free one).
+    pub fn new(sandbox: &'s Sandbox) -> Self {
+        MatrixWorker {
+            lease: sandbox.lease(),
+            session: None,
+        }
+    }
+
+    fn session(&mut self) -> Result<&mut Session<'s>> {
         if self.session.as_ref().is_none_or(|s| !s.is_alive()) {
             self.session = None;
-            self.session = Some(crate::evaluate::trusted_session(self.lease)?);
+            self.session = Some(crate::evaluate::trusted_session(&self.lease)?);
         }
         Ok(self.session.as_mut().expect("opened above"))
     }
@@ -381,13 +390,13 @@ fn cell(status: CellStatus, fuel: u64, error: Option<String>, judged: Judged) ->
 
 /// Opens a session for `code`, loads it and compiles the plan's expressions in it: the
 /// session, or the load's failed cell.
-fn load_code<'l>(
-    lease: &'l Lease<'l>,
+fn load_code<'s>(
+    lease: &Lease<'s>,
     plan: &TestPlan,
     code: &str,
     options: &MatrixOptions,
     budget_left: &mut u64,
-) -> Result<std::result::Result<CodeSession<'l>, Cell>> {
+) -> Result<std::result::Result<CodeSession<'s>, Cell>> {
     let limits = Limits::default()
         .with_memory_bytes(options.memory_bytes)
         .with_timeout(Duration::from_secs(30 + options.load_fuel / 1_000_000_000))
@@ -453,7 +462,7 @@ fn unreadable() -> Cell {
 /// Runs test `test` of a row in `code`'s session, as `plan` says.
 fn run_test(
     code: &mut CodeSession<'_>,
-    comparer: &mut Comparer<'_>,
+    comparer: &mut MatrixWorker<'_>,
     plan: &TestPlan,
     index: usize,
     source: &str,
@@ -549,13 +558,22 @@ fn run_test(
     Ok(cell(CellStatus::Pass, used, None, Judged::Outside))
 }
 
-/// A check the host can decide alone: identical values under `==`/`!=`, and truthiness.
+/// A check the host can decide alone: `==`/`!=` of identical or plainly different values,
+/// and truthiness.
 fn decide_on_host(op: &str, left: &[u8], right: &[u8]) -> Option<bool> {
-    let summary = value::check_blob(right, false).ok()?;
+    let l = value::check_blob(left, false).ok()?;
+    let r = value::check_blob(right, false).ok()?;
+    let equal = if value::identical(left, right, &r) {
+        Some(true)
+    } else if value::plainly_different(left, &l, right, &r) {
+        Some(false)
+    } else {
+        None
+    };
     match op {
-        "truthy" => value::check_blob(left, false).ok().map(|s| s.truthy),
-        "==" if value::identical(left, right, &summary) => Some(true),
-        "!=" if value::identical(left, right, &summary) => Some(false),
+        "truthy" => Some(l.truthy),
+        "==" => equal,
+        "!=" => equal.map(|e| !e),
         _ => None,
     }
 }
@@ -645,9 +663,8 @@ fn memory_error_is_memory(status: CellStatus, error: &str) -> CellStatus {
 
 /// The row of one code: every test's cell, run as `options.isolation` says, while the
 /// problem's `budget_left` lasts.
-fn code_row<'l>(
-    lease: &'l Lease<'l>,
-    comparer: &mut Comparer<'l>,
+fn code_row(
+    worker: &mut MatrixWorker<'_>,
     plan: &TestPlan,
     code: &str,
     tests: &[String],
@@ -666,7 +683,7 @@ fn code_row<'l>(
             cells: vec![skipped(); tests.len()],
         });
     }
-    let session = match load_code(lease, plan, code, options, budget_left)? {
+    let session = match load_code(&worker.lease, plan, code, options, budget_left)? {
         Ok(session) => session,
         Err(load) => {
             // The code does not load: every test shares that fate, without running.
@@ -698,7 +715,7 @@ fn code_row<'l>(
         if stale {
             // At most two sessions per lease: the old one goes before the new one comes.
             session = None;
-            match load_code(lease, plan, code, options, budget_left)? {
+            match load_code(&worker.lease, plan, code, options, budget_left)? {
                 Ok(fresh) => session = Some(fresh),
                 Err(load) => {
                     cells.push(Cell { fuel: 0, ..load });
@@ -707,7 +724,7 @@ fn code_row<'l>(
             }
         }
         let current = session.as_mut().expect("loaded above");
-        let cell = run_test(current, comparer, plan, index, source, options, budget_left)?;
+        let cell = run_test(current, worker, plan, index, source, options, budget_left)?;
         cells.push(cell);
     }
     Ok(CodeRow { load, cells })
@@ -715,41 +732,31 @@ fn code_row<'l>(
 
 /// Fills the matrix of one problem: the reference's row (if any), then every code's, in
 /// order, within the problem's fuel budget; a code that repeats an earlier one is not run again
-/// but gets that code's row.
+/// but gets that code's row. (Many problems: [`problem_matrix_with`] on one worker each.)
 pub fn problem_matrix(
     sandbox: &Sandbox,
     problem: &MatrixProblem,
     options: &MatrixOptions,
 ) -> Result<ProblemMatrix> {
-    codefuel_runtime::on_runner(|| problem_matrix_here(sandbox, problem, options))?
+    codefuel_runtime::on_runner(|| {
+        problem_matrix_with(&mut MatrixWorker::new(sandbox), problem, options)
+    })?
 }
 
-fn problem_matrix_here(
-    sandbox: &Sandbox,
+/// [`problem_matrix`] on a worker's lease and trusted session (on a runner thread).
+pub fn problem_matrix_with(
+    worker: &mut MatrixWorker<'_>,
     problem: &MatrixProblem,
     options: &MatrixOptions,
 ) -> Result<ProblemMatrix> {
-    let lease = sandbox.lease();
-    let mut comparer = Comparer {
-        lease: &lease,
-        session: None,
-    };
-    let plan = comparer.plan(&problem.tests)?;
+    let plan = worker.plan(&problem.tests)?;
     if plan.tests.len() != problem.tests.len() {
         bail!("the plan does not have one entry per test");
     }
     // The problem's fuel budget, spent by its rows in a fixed order.
     let mut budget_left = options.problem_fuel;
     let mut row = |code: &str, budget_left: &mut u64| {
-        code_row(
-            &lease,
-            &mut comparer,
-            &plan,
-            code,
-            &problem.tests,
-            options,
-            budget_left,
-        )
+        code_row(worker, &plan, code, &problem.tests, options, budget_left)
     };
     let reference_passes = match &problem.reference {
         Some(reference) => {
@@ -883,9 +890,16 @@ mod tests {
         assert_eq!(decide_on_host("!=", one, one), Some(false));
         assert_eq!(
             decide_on_host("==", one, two),
-            None,
-            "the trusted session decides"
+            Some(false),
+            "plainly different"
         );
+        assert_eq!(decide_on_host("!=", one, two), Some(true));
+        assert_eq!(
+            decide_on_host("==", one, b"VT"),
+            None,
+            "1 == True: the trusted session decides"
+        );
+        assert_eq!(decide_on_host("<", one, two), None);
         assert_eq!(decide_on_host("truthy", one, b"VN"), Some(true));
         assert_eq!(decide_on_host("truthy", b"VF", b"VN"), Some(false));
         assert_eq!(decide_on_host("<", one, two), None);

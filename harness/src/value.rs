@@ -45,6 +45,10 @@ pub struct Summary {
     pub is_floats: bool,
     /// Python's `bool(value)`.
     pub truthy: bool,
+    /// Made of None, int, str, bytes, list and tuple only: for two such values, `==` is
+    /// equality of their (canonical) encodings. (No bool, which equals 1 and 0; no float or
+    /// complex, which equal ints; no set or dict, whose order may differ.)
+    pub plain: bool,
 }
 
 /// Checks a blob: a `V` value always; a `P` pickle only when `allow_pickle` (trusted data).
@@ -56,6 +60,7 @@ pub fn check_blob(blob: &[u8], allow_pickle: bool) -> Result<Summary, Malformed>
             has_nan: true,
             is_floats: false,
             truthy: true,
+            plain: false,
         }),
         Some((&BLOB_PICKLE, _)) => Err(Malformed("a pickle from untrusted code".into())),
         Some((kind, _)) => Err(Malformed(format!("unknown blob kind {kind:#04x}"))),
@@ -81,6 +86,7 @@ pub fn check(bytes: &[u8]) -> Result<Summary, Malformed> {
         has_nan: walker.has_nan,
         is_floats: top.is_floats,
         truthy: top.truthy,
+        plain: top.plain,
     })
 }
 
@@ -90,21 +96,42 @@ pub fn identical(a: &[u8], b: &[u8], b_summary: &Summary) -> bool {
     a == b && a.first() == Some(&BLOB_VALUE) && !b_summary.has_nan
 }
 
+/// Whether two blobs certainly hold values that are not `==`: both [`Summary::plain`] and
+/// different bytes. An honest guest encodes equal plain values to equal bytes (ints and
+/// strings canonically, the string table by value); a dishonest one can only make its own
+/// equal value look unequal, never an unequal one look equal.
+pub fn plainly_different(a: &[u8], a_summary: &Summary, b: &[u8], b_summary: &Summary) -> bool {
+    a_summary.plain && b_summary.plain && a != b
+}
+
 /// Facts about one walked value.
 struct Node {
     hashable: bool,
     is_float: bool,
     is_floats: bool,
     truthy: bool,
+    plain: bool,
 }
 
 impl Node {
+    /// None, an int, a str or bytes.
     fn scalar(truthy: bool) -> Self {
         Node {
             hashable: true,
             is_float: false,
             is_floats: false,
             truthy,
+            plain: true,
+        }
+    }
+
+    /// A bool, float or complex: equal to values of other types.
+    fn numeric(truthy: bool, is_float: bool) -> Self {
+        Node {
+            is_float,
+            is_floats: is_float,
+            plain: false,
+            ..Node::scalar(truthy)
         }
     }
 }
@@ -159,9 +186,10 @@ impl<'d> Walker<'d> {
         Ok(n as usize)
     }
 
-    fn items(&mut self, depth: usize, must_hash: bool) -> Result<(usize, bool, bool), Malformed> {
+    /// The items of a sequence: their count, and whether all are hashable, floats, plain.
+    fn items(&mut self, depth: usize, must_hash: bool) -> Result<(usize, [bool; 3]), Malformed> {
         let n = self.count()?;
-        let (mut hashable, mut all_floats) = (true, true);
+        let (mut hashable, mut all_floats, mut plain) = (true, true, true);
         for _ in 0..n {
             let node = self.value(depth + 1)?;
             if must_hash && !node.hashable {
@@ -169,8 +197,9 @@ impl<'d> Walker<'d> {
             }
             hashable &= node.hashable;
             all_floats &= node.is_float;
+            plain &= node.plain;
         }
-        Ok((n, hashable, all_floats))
+        Ok((n, [hashable, all_floats, plain]))
     }
 
     fn value(&mut self, depth: usize) -> Result<Node, Malformed> {
@@ -180,8 +209,8 @@ impl<'d> Walker<'d> {
         let tag = self.take(1)?[0];
         Ok(match tag {
             b'N' => Node::scalar(false),
-            b'T' => Node::scalar(true),
-            b'F' => Node::scalar(false),
+            b'T' => Node::numeric(true, false),
+            b'F' => Node::numeric(false, false),
             b'i' => Node::scalar(self.varint()? != 0),
             b'I' => {
                 let n = self.count()?;
@@ -190,15 +219,11 @@ impl<'d> Walker<'d> {
             }
             b'f' => {
                 let x = self.f64()?;
-                Node {
-                    is_float: true,
-                    is_floats: true,
-                    ..Node::scalar(x != 0.0)
-                }
+                Node::numeric(x != 0.0, true)
             }
             b'c' => {
                 let (re, im) = (self.f64()?, self.f64()?);
-                Node::scalar(re != 0.0 || im != 0.0)
+                Node::numeric(re != 0.0 || im != 0.0, false)
             }
             b's' => {
                 let n = self.count()?;
@@ -224,18 +249,20 @@ impl<'d> Walker<'d> {
                 Node::scalar(n > 0)
             }
             b'l' | b't' => {
-                let (n, hashable, all_floats) = self.items(depth, false)?;
+                let (n, [hashable, all_floats, plain]) = self.items(depth, false)?;
                 Node {
                     hashable: tag == b't' && hashable,
                     is_float: false,
                     is_floats: n > 0 && all_floats,
                     truthy: n > 0,
+                    plain,
                 }
             }
             b'S' | b'z' => {
-                let (n, _, _) = self.items(depth, true)?;
+                let (n, _) = self.items(depth, true)?;
                 Node {
                     hashable: tag == b'z',
+                    plain: false,
                     ..Node::scalar(n > 0)
                 }
             }
@@ -249,6 +276,7 @@ impl<'d> Walker<'d> {
                 }
                 Node {
                     hashable: false,
+                    plain: false,
                     ..Node::scalar(n > 0)
                 }
             }
@@ -281,21 +309,15 @@ fn is_wtf8(bytes: &[u8]) -> bool {
     }
 }
 
-/// Encodes a value the host builds itself (requests to trusted sessions): a list of
-/// arguments is not needed, only `None`, used as the second operand of a truthiness check.
+/// The blob of `None` (the second operand of a truthiness check).
 pub fn none_blob() -> Vec<u8> {
     vec![BLOB_VALUE, b'N']
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn v(bytes: &[u8]) -> Result<Summary, Malformed> {
-        check(bytes)
-    }
-
-    fn varint(out: &mut Vec<u8>, mut n: u64) {
+/// Encodings of values the host builds itself (requests, tests), in the guest's format.
+pub mod build {
+    /// Appends `n` as an unsigned LEB128 varint.
+    pub fn varint(out: &mut Vec<u8>, mut n: u64) {
         loop {
             let byte = (n & 0x7f) as u8;
             n >>= 7;
@@ -307,32 +329,46 @@ mod tests {
         }
     }
 
-    fn int(x: i64) -> Vec<u8> {
+    /// An int that fits an i64 (zigzag varint).
+    pub fn int(x: i64) -> Vec<u8> {
         let mut out = vec![b'i'];
         varint(&mut out, ((x << 1) ^ (x >> 63)) as u64);
         out
     }
 
-    fn string(text: &[u8]) -> Vec<u8> {
+    /// A float.
+    pub fn float(x: f64) -> Vec<u8> {
+        let mut out = vec![b'f'];
+        out.extend_from_slice(&x.to_bits().to_le_bytes());
+        out
+    }
+
+    /// A str from its WTF-8 bytes.
+    pub fn string(text: &[u8]) -> Vec<u8> {
         let mut out = vec![b's'];
         varint(&mut out, text.len() as u64);
         out.extend_from_slice(text);
         out
     }
 
-    fn float(x: f64) -> Vec<u8> {
-        let mut out = vec![b'f'];
-        out.extend_from_slice(&x.to_bits().to_le_bytes());
-        out
-    }
-
-    fn seq(tag: u8, items: &[Vec<u8>]) -> Vec<u8> {
+    /// A list (`l`), tuple (`t`), set (`S`) or frozenset (`z`) of encoded items.
+    pub fn seq(tag: u8, items: &[Vec<u8>]) -> Vec<u8> {
         let mut out = vec![tag];
         varint(&mut out, items.len() as u64);
         for item in items {
             out.extend_from_slice(item);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::build::{float, int, seq, string};
+    use super::*;
+
+    fn v(bytes: &[u8]) -> Result<Summary, Malformed> {
+        check(bytes)
     }
 
     #[test]
@@ -390,6 +426,33 @@ mod tests {
             deep = seq(b'l', &[deep]);
         }
         assert!(v(&deep).is_err(), "too deep");
+    }
+
+    #[test]
+    fn plain_values_differ_by_their_bytes() {
+        let blob = |v: Vec<u8>| [vec![BLOB_VALUE], v].concat();
+        let summary = |b: &[u8]| check_blob(b, false).unwrap();
+        let different = |a: Vec<u8>, b: Vec<u8>| {
+            let (a, b) = (blob(a), blob(b));
+            plainly_different(&a, &summary(&a), &b, &summary(&b))
+        };
+        assert!(different(int(1), int(2)));
+        assert!(
+            different(seq(b'l', &[string(b"a")]), seq(b't', &[string(b"a")])),
+            "list != tuple"
+        );
+        assert!(!different(int(1), int(1)));
+        // Equal across types or orders: never decided by bytes.
+        assert!(!different(int(1), vec![b'T']), "1 == True");
+        assert!(!different(int(1), float(1.0)), "1 == 1.0");
+        assert!(!different(
+            seq(b'S', &[int(1), int(2)]),
+            seq(b'S', &[int(2), int(1)])
+        ));
+        assert!(
+            !different(seq(b'l', &[int(0)]), seq(b'l', &[vec![b'F']])),
+            "[0] == [False]"
+        );
     }
 
     #[test]

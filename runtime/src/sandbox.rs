@@ -259,27 +259,37 @@ impl Sandbox {
     pub fn lease(&self) -> Lease<'_> {
         Lease {
             sandbox: self,
-            _slot: self.slots.acquire(),
-            live: std::cell::Cell::new(0),
+            shared: std::rc::Rc::new(LeaseShared {
+                _slot: self.slots.acquire(),
+                live: std::cell::Cell::new(0),
+            }),
         }
     }
 }
 
-/// One pool slot, taken by [`Sandbox::lease`]: sessions are opened from it.
+/// One pool slot, taken by [`Sandbox::lease`]: sessions are opened from it. The slot stays
+/// taken while the lease or any of its sessions lives. Not `Send`: it belongs to the thread
+/// that took it (a worker keeps one for all its work).
 pub struct Lease<'s> {
     sandbox: &'s Sandbox,
+    shared: std::rc::Rc<LeaseShared<'s>>,
+}
+
+/// What a lease and its sessions share: the slot, and how many sessions are alive.
+struct LeaseShared<'s> {
     _slot: Slot<'s>,
     live: std::cell::Cell<u32>,
 }
 
-impl Lease<'_> {
+impl<'s> Lease<'s> {
     /// Instantiates the guest for a session under `limits` (memory, output caps, response cap
     /// and the wall-clock backstop of each call; fuel is set per call).
     ///
     /// Fails when [`SESSIONS_PER_LEASE`] sessions of this lease are alive, or when the
     /// instance cannot be made (a host-side failure).
-    pub fn session(&self, limits: &Limits) -> Result<Session<'_>> {
-        if self.live.get() >= SESSIONS_PER_LEASE {
+    pub fn session(&self, limits: &Limits) -> Result<Session<'s>> {
+        let live = &self.shared.live;
+        if live.get() >= SESSIONS_PER_LEASE {
             anyhow::bail!("a lease holds at most {SESSIONS_PER_LEASE} live sessions");
         }
         if !ON_RUNNER.get() {
@@ -302,27 +312,27 @@ impl Lease<'_> {
             .get_typed_func::<(), ()>(&mut store, "codefuel_call")
             .map_err(anyhow::Error::from)
             .context("the guest exports no codefuel_call")?;
-        self.live.set(self.live.get() + 1);
+        live.set(live.get() + 1);
         Ok(Session {
             store,
             func,
             metering: sandbox.metering,
             ticks: epoch_ticks(limits.timeout),
             ended: false,
-            live: &self.live,
+            lease: self.shared.clone(),
         })
     }
 }
 
 /// One guest instance kept alive across calls (see the module docs). Not `Send`: it lives
 /// on the thread that leased its slot.
-pub struct Session<'l> {
+pub struct Session<'s> {
     store: Store<HostState>,
     func: wasmtime::TypedFunc<(), ()>,
     metering: bool,
     ticks: u64,
     ended: bool,
-    live: &'l std::cell::Cell<u32>,
+    lease: std::rc::Rc<LeaseShared<'s>>,
 }
 
 impl Session<'_> {
@@ -388,7 +398,7 @@ impl Session<'_> {
 
 impl Drop for Session<'_> {
     fn drop(&mut self) {
-        self.live.set(self.live.get() - 1);
+        self.lease.live.set(self.lease.live.get() - 1);
     }
 }
 

@@ -1,6 +1,7 @@
 //! Sessions: one instance, many host calls, fuel set and measured by the host; and what a
 //! program can no longer reach (the old record, deadline and table functions).
 
+use codefuel::value::build::{int, seq};
 use codefuel_runtime::{Limits, Verdict, on_runner};
 
 use codefuel_tests::{run, sandbox, stdout};
@@ -11,35 +12,13 @@ fn load(code: &str) -> Vec<u8> {
     [b"L".as_slice(), header.to_string().as_bytes()].concat()
 }
 
-/// Appends `n` as an unsigned LEB128 varint (the encoding's counts and ints).
-fn varint(out: &mut Vec<u8>, mut n: u64) {
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
-/// The encoding of an int that fits an i64 (zigzag varint).
-fn int(x: i64) -> Vec<u8> {
-    let mut out = vec![b'i'];
-    varint(&mut out, ((x << 1) ^ (x >> 63)) as u64);
-    out
-}
-
 /// A call request with `args` (an encoded list of ints).
 fn call(args: &[i64]) -> Vec<u8> {
     let mut request = vec![b'C'];
     request.extend_from_slice(&u32::MAX.to_le_bytes());
-    request.extend_from_slice(b"Vl");
-    varint(&mut request, args.len() as u64);
-    for &a in args {
-        request.extend_from_slice(&int(a));
-    }
+    request.push(b'V');
+    let items: Vec<Vec<u8>> = args.iter().map(|&a| int(a)).collect();
+    request.extend_from_slice(&seq(b'l', &items));
     request
 }
 

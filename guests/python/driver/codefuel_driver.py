@@ -393,30 +393,33 @@ class _NotTrusted(Exception):
     """A test shape that cannot be judged outside the code's instance."""
 
 
-def _operand(node, literals):
+def _operand(node, literals, source_text):
     """One side of a check: {"lit": index into literals} or {"expr": source}."""
     try:
         value = ast.literal_eval(node)
     except Exception:
-        source = ast.unparse(node)
+        # The expression's own text (cheap), else the AST written back out.
+        source = ast.get_source_segment(source_text, node) or ast.unparse(node)
+        if "\n" in source:
+            source = "(" + source + ")"
         compile(source, "<test>", "eval")
         return {"expr": source}
     literals.append(value)
     return {"lit": len(literals) - 1}
 
 
-def _checks(node, negate, literals):
-    """The checks an asserted expression decomposes into."""
+def _checks(node, negate, literals, text):
+    """The checks an asserted expression decomposes into (`text`: the test's source)."""
     if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And) and not negate:
-        return [c for value in node.values for c in _checks(value, False, literals)]
+        return [c for value in node.values for c in _checks(value, False, literals, text)]
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        return _checks(node.operand, not negate, literals)
+        return _checks(node.operand, not negate, literals, text)
     if isinstance(node, ast.Compare) and len(node.ops) == 1:
         op = _COMPARE_OPS.get(type(node.ops[0]))
         if op is None:
             raise _NotTrusted()
-        left = _operand(node.left, literals)
-        right = _operand(node.comparators[0], literals)
+        left = _operand(node.left, literals, text)
+        right = _operand(node.comparators[0], literals, text)
         if op in ("is", "is not"):
             literal = right.get("lit", left.get("lit"))
             if literal is None or not any(literals[literal] is s for s in _SINGLETONS):
@@ -426,7 +429,7 @@ def _checks(node, negate, literals):
         return [{"op": op, "negate": negate, "left": left, "right": right}]
     if isinstance(node, ast.Compare):
         raise _NotTrusted()
-    operand = _operand(node, literals)
+    operand = _operand(node, literals, text)
     if "lit" in operand:
         raise _NotTrusted()
     return [{"op": "truthy", "negate": negate, "left": operand}]
@@ -452,7 +455,7 @@ def plan_tests(tests_json):
             for statement in tree.body:
                 if not isinstance(statement, ast.Assert):
                     raise _NotTrusted()
-                checks.extend(_checks(statement.test, False, literals))
+                checks.extend(_checks(statement.test, False, literals, source))
             plans.append(checks)
         except Exception:
             del literals[mark:]

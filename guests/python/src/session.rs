@@ -322,16 +322,26 @@ fn inputs(data: &[u8], vm: &VirtualMachine) -> PyResult<Vec<u8>> {
     )?;
     let items: Vec<PyObjectRef> = list.try_to_value(vm)?;
     let mut response = b"R".to_vec();
-    response.extend_from_slice(&(items.len() as u32).to_le_bytes());
-    for item in &items {
-        put_value(&mut response, item, NO_CAP, true, vm).map_err(|e| {
-            vm.new_value_error(format!(
-                "cannot encode an input: {}",
-                String::from_utf8_lossy(&e)
-            ))
+    put_values(&mut response, &items, true, "an input", vm)?;
+    Ok(response)
+}
+
+/// Appends a u32 count, then each of `items` as a blob (values of trusted code: no cap).
+fn put_values(
+    out: &mut Vec<u8>,
+    items: &[PyObjectRef],
+    trusted: bool,
+    what: &str,
+    vm: &VirtualMachine,
+) -> PyResult<()> {
+    out.extend_from_slice(&(items.len() as u32).to_le_bytes());
+    for item in items {
+        put_value(out, item, NO_CAP, trusted, vm).map_err(|e| {
+            let why = String::from_utf8_lossy(&e);
+            vm.new_value_error(format!("cannot encode {what}: {why}"))
         })?;
     }
-    Ok(response)
+    Ok(())
 }
 
 fn judge(mut data: &[u8], vm: &VirtualMachine) -> PyResult<Vec<u8>> {
@@ -448,15 +458,7 @@ fn plan(data: &[u8], vm: &VirtualMachine) -> PyResult<Vec<u8>> {
     let literals: Vec<PyObjectRef> = literals.try_to_value(vm)?;
     let mut response = b"R".to_vec();
     put_blob(&mut response, plans.str(vm)?.as_bytes());
-    response.extend_from_slice(&(literals.len() as u32).to_le_bytes());
-    for literal in &literals {
-        put_value(&mut response, literal, NO_CAP, false, vm).map_err(|e| {
-            vm.new_value_error(format!(
-                "cannot encode a literal: {}",
-                String::from_utf8_lossy(&e)
-            ))
-        })?;
-    }
+    put_values(&mut response, &literals, false, "a literal", vm)?;
     Ok(response)
 }
 

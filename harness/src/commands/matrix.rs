@@ -9,7 +9,7 @@ use crate::commands::RunnerArgs;
 use crate::commands::evaluate::MAX_MEMORY_MIB;
 use crate::matrix::{
     CellStatus, DEFAULT_LOAD_FUEL, DEFAULT_PROBLEM_FUEL, DEFAULT_TEST_FUEL, Isolation, Judged,
-    MatrixOptions, ProblemMatrix, problem_matrix, read_problems, status_counts,
+    MatrixOptions, MatrixWorker, ProblemMatrix, problem_matrix_with, read_problems, status_counts,
 };
 use crate::parallel;
 
@@ -85,8 +85,9 @@ pub fn execute(args: &MatrixArgs) -> Result<i32> {
         parallel::progress_bar(problems.len(), "matrix")
     };
     let started = Instant::now();
-    let matrices = parallel::map(&problems, jobs, &bar, |p| {
-        problem_matrix(&sandbox, p, &options).with_context(|| format!("problem {:?}", p.id))
+    let worker = || MatrixWorker::new(&sandbox);
+    let matrices = parallel::map_init(&problems, jobs, &bar, worker, |worker, p| {
+        problem_matrix_with(worker, p, &options).with_context(|| format!("problem {:?}", p.id))
     });
     bar.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();
