@@ -6,6 +6,57 @@
 //! truth only), each framed with a `u32` little-endian length. Every response from an untrusted
 //! session is parsed strictly by its caller: a malformed one is the code's fault.
 
+use anyhow::{Result, bail};
+use codefuel_runtime::{Lease, Limits, Sandbox, Session};
+
+/// What one worker thread keeps across its work items (splits, problems): its pool slot, and
+/// a trusted session opened when first needed. The trusted session never runs code under
+/// test and is stateless between calls, so one serves all the worker's items.
+pub struct Worker<'s> {
+    lease: Lease<'s>,
+    trusted: Option<Session<'s>>,
+}
+
+impl<'s> Worker<'s> {
+    /// A worker's state: a lease on one of `sandbox`'s slots (waits for a free one).
+    pub fn new(sandbox: &'s Sandbox) -> Self {
+        Worker {
+            lease: sandbox.lease(),
+            trusted: None,
+        }
+    }
+
+    /// The worker's pool slot, for the untrusted sessions of its items.
+    pub fn lease(&self) -> &Lease<'s> {
+        &self.lease
+    }
+
+    /// The worker's trusted session, (re)opened when it has none or the last one ended.
+    pub fn trusted(&mut self) -> Result<&mut Session<'s>> {
+        if self.trusted.as_ref().is_none_or(|s| !s.is_alive()) {
+            self.trusted = None;
+            self.trusted = Some(trusted_session(&self.lease)?);
+        }
+        Ok(self.trusted.as_mut().expect("opened above"))
+    }
+}
+
+/// Fuel of one call of a trusted session (trusted code; charged to no sample).
+pub const TRUSTED_FUEL: u64 = 2_000_000_000_000;
+
+/// Opens a trusted session (ground truth, judging, planning): it loads no code under test.
+pub fn trusted_session<'s>(lease: &Lease<'s>) -> Result<Session<'s>> {
+    let limits = Limits::default()
+        .with_memory_bytes(codefuel_runtime::MAX_MEMORY_BYTES)
+        .with_timeout(std::time::Duration::from_secs(1800));
+    let mut session = lease.session(&limits)?;
+    let load = session.call(br#"L{"mode": "trusted", "code": ""}"#, TRUSTED_FUEL);
+    match load.result {
+        Ok(response) if response == b"O" => Ok(session),
+        other => bail!("a trusted session did not start: {other:?}"),
+    }
+}
+
 /// Appends `bytes` with its `u32` little-endian length in front.
 pub fn put_blob(out: &mut Vec<u8>, bytes: &[u8]) {
     let len = u32::try_from(bytes.len()).expect("a blob under 4 GiB");

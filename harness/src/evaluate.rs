@@ -10,11 +10,11 @@
 //! [`crate::report`]).
 
 use anyhow::{Context, Result, bail};
-use codefuel_runtime::{Lease, Limits, Sandbox, Session, Verdict};
+use codefuel_runtime::{Limits, Sandbox, Verdict};
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::{Dataset, Problem};
-use crate::driver;
+use crate::driver::{self, Worker};
 use crate::evalplus::{
     EXEC_BUDGET, FuelPolicy, Status, atol_after_exact_match, has_special_oracle, oracle_reads_input,
 };
@@ -380,23 +380,7 @@ fn parse_call(response: &[u8], return_args: bool, max_bytes: usize) -> CallResul
     }
 }
 
-/// What one worker thread keeps across the splits it judges: its pool slot, and the trusted
-/// session that judges outputs (it never runs code under test, and judging is stateless
-/// between calls, so one session serves all the worker's splits).
-pub struct Worker<'s> {
-    lease: Lease<'s>,
-    judge: Option<Session<'s>>,
-}
-
-impl<'s> Worker<'s> {
-    /// A worker's state: a lease on one of `sandbox`'s slots (waits for a free one).
-    pub fn new(sandbox: &'s Sandbox) -> Self {
-        Worker {
-            lease: sandbox.lease(),
-            judge: None,
-        }
-    }
-
+impl Worker<'_> {
     /// Judges `out` against `exp` (both blobs) with evalplus's rules; returns the reason it
     /// fails, if it does, and the atol for later inputs.
     fn judge(
@@ -406,17 +390,13 @@ impl<'s> Worker<'s> {
         out: &[u8],
         exp: &[u8],
     ) -> Result<(Option<FailReason>, f64)> {
-        if self.judge.as_ref().is_none_or(|s| !s.is_alive()) {
-            self.judge = None;
-            self.judge = Some(trusted_session(&self.lease)?);
-        }
-        let session = self.judge.as_mut().expect("opened above");
+        let session = self.trusted()?;
         let mut request = vec![b'J'];
         driver::put_blob(&mut request, &serde_json::to_vec(header)?);
         for blob in [inp, out, exp] {
             driver::put_blob(&mut request, blob);
         }
-        let answer = session.call(&request, JUDGE_FUEL);
+        let answer = session.call(&request, driver::TRUSTED_FUEL);
         let response = match answer.result {
             Ok(response) => response,
             Err(verdict) => {
@@ -455,22 +435,6 @@ struct JudgeHeader<'a> {
     entry_point: &'a str,
     atol: f64,
 }
-
-/// Opens a trusted session (ground truth, judging): it loads no code under test.
-pub(crate) fn trusted_session<'s>(lease: &Lease<'s>) -> Result<Session<'s>> {
-    let limits = Limits::default()
-        .with_memory_bytes(codefuel_runtime::MAX_MEMORY_BYTES)
-        .with_timeout(std::time::Duration::from_secs(1800));
-    let mut session = lease.session(&limits)?;
-    let load = session.call(br#"L{"mode": "trusted", "code": ""}"#, JUDGE_FUEL);
-    match load.result {
-        Ok(response) if response == b"O" => Ok(session),
-        other => bail!("a trusted session did not start: {other:?}"),
-    }
-}
-
-/// Fuel of one judging call (trusted code; not charged to the sample).
-const JUDGE_FUEL: u64 = 2_000_000_000_000;
 
 /// Runs one sample on one split.
 ///
@@ -521,7 +485,7 @@ pub fn check_split(
     // Position in `order` of the next input to judge.
     let mut start = 0;
     'sessions: while start < n || inputs.is_empty() {
-        let mut session = worker.lease.session(&session_limits)?;
+        let mut session = worker.lease().session(&session_limits)?;
         let loaded = session.call(&load_request, EXEC_BUDGET.min(budget_left));
         budget_left = budget_left.saturating_sub(loaded.fuel);
         match loaded.result {
@@ -562,7 +526,7 @@ pub fn check_split(
             }
             let call_fuel = limits[i].min(budget_left);
             if items.is_none() {
-                items = Some(truth.items(dataset, problem, &worker.lease)?);
+                items = Some(truth.items(dataset, problem, worker.lease())?);
             }
             let items = items.as_ref().expect("read above");
             let exp = items.expected(i)?;

@@ -20,7 +20,7 @@ use anyhow::{Context, Result, bail};
 use codefuel_runtime::{Lease, Limits, Sandbox, Session, Verdict};
 use serde::{Deserialize, Serialize};
 
-use crate::driver;
+use crate::driver::{self, Worker};
 use crate::groundtruth::trusted_call;
 use crate::value::{self, DEFAULT_MAX_OUTPUT_BYTES};
 
@@ -239,31 +239,7 @@ impl TestPlan {
     }
 }
 
-/// What one worker thread keeps across the problems it fills: its pool slot, and the trusted
-/// session that plans tests and compares values (it never runs a code or a test, and is
-/// stateless between calls, so one serves all the worker's problems).
-pub struct MatrixWorker<'s> {
-    lease: Lease<'s>,
-    session: Option<Session<'s>>,
-}
-
-impl<'s> MatrixWorker<'s> {
-    /// A worker's state: a lease on one of `sandbox`'s slots (waits for a free one).
-    pub fn new(sandbox: &'s Sandbox) -> Self {
-        MatrixWorker {
-            lease: sandbox.lease(),
-            session: None,
-        }
-    }
-
-    fn session(&mut self) -> Result<&mut Session<'s>> {
-        if self.session.as_ref().is_none_or(|s| !s.is_alive()) {
-            self.session = None;
-            self.session = Some(crate::evaluate::trusted_session(&self.lease)?);
-        }
-        Ok(self.session.as_mut().expect("opened above"))
-    }
-
+impl Worker<'_> {
     /// Plans every test: which are assert-shaped, and their literal values. Tests are
     /// untrusted too: when planning them together fails (a test the parser cannot survive),
     /// each is planned alone, and one that still fails runs in process.
@@ -296,8 +272,8 @@ impl<'s> MatrixWorker<'s> {
 
     fn plan_together(&mut self, tests: &[String]) -> Result<TestPlan> {
         let request = [b"A".as_slice(), &serde_json::to_vec(tests)?].concat();
-        let (data, _) =
-            trusted_call(self.session()?, &request, COMPARE_FUEL).context("planning the tests")?;
+        let (data, _) = trusted_call(self.trusted()?, &request, driver::TRUSTED_FUEL)
+            .context("planning the tests")?;
         let mut rest = data.as_slice();
         let plans = driver::take_blob(&mut rest).context("an unreadable plan")?;
         let planned: Vec<Option<Vec<Check>>> =
@@ -333,7 +309,7 @@ impl<'s> MatrixWorker<'s> {
         driver::put_blob(&mut request, op.as_bytes());
         driver::put_blob(&mut request, a);
         driver::put_blob(&mut request, b);
-        let answer = self.session()?.call(&request, COMPARE_FUEL);
+        let answer = self.trusted()?.call(&request, driver::TRUSTED_FUEL);
         Ok(match answer.result.as_deref() {
             Ok(b"R1") => Ok(true),
             Ok(b"R0") => Ok(false),
@@ -343,9 +319,6 @@ impl<'s> MatrixWorker<'s> {
         })
     }
 }
-
-/// Fuel of one planning or comparing call of the trusted session (not charged to any code).
-const COMPARE_FUEL: u64 = 1_000_000_000_000;
 
 /// The value of an expression of a check, from the code's session.
 enum Evaluated {
@@ -462,7 +435,7 @@ fn unreadable() -> Cell {
 /// Runs test `test` of a row in `code`'s session, as `plan` says.
 fn run_test(
     code: &mut CodeSession<'_>,
-    comparer: &mut MatrixWorker<'_>,
+    comparer: &mut Worker<'_>,
     plan: &TestPlan,
     index: usize,
     source: &str,
@@ -664,7 +637,7 @@ fn memory_error_is_memory(status: CellStatus, error: &str) -> CellStatus {
 /// The row of one code: every test's cell, run as `options.isolation` says, while the
 /// problem's `budget_left` lasts.
 fn code_row(
-    worker: &mut MatrixWorker<'_>,
+    worker: &mut Worker<'_>,
     plan: &TestPlan,
     code: &str,
     tests: &[String],
@@ -683,7 +656,7 @@ fn code_row(
             cells: vec![skipped(); tests.len()],
         });
     }
-    let session = match load_code(&worker.lease, plan, code, options, budget_left)? {
+    let session = match load_code(worker.lease(), plan, code, options, budget_left)? {
         Ok(session) => session,
         Err(load) => {
             // The code does not load: every test shares that fate, without running.
@@ -715,7 +688,7 @@ fn code_row(
         if stale {
             // At most two sessions per lease: the old one goes before the new one comes.
             session = None;
-            match load_code(&worker.lease, plan, code, options, budget_left)? {
+            match load_code(worker.lease(), plan, code, options, budget_left)? {
                 Ok(fresh) => session = Some(fresh),
                 Err(load) => {
                     cells.push(Cell { fuel: 0, ..load });
@@ -739,13 +712,13 @@ pub fn problem_matrix(
     options: &MatrixOptions,
 ) -> Result<ProblemMatrix> {
     codefuel_runtime::on_runner(|| {
-        problem_matrix_with(&mut MatrixWorker::new(sandbox), problem, options)
+        problem_matrix_with(&mut Worker::new(sandbox), problem, options)
     })?
 }
 
 /// [`problem_matrix`] on a worker's lease and trusted session (on a runner thread).
 pub fn problem_matrix_with(
-    worker: &mut MatrixWorker<'_>,
+    worker: &mut Worker<'_>,
     problem: &MatrixProblem,
     options: &MatrixOptions,
 ) -> Result<ProblemMatrix> {

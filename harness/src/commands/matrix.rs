@@ -9,7 +9,7 @@ use crate::commands::RunnerArgs;
 use crate::commands::evaluate::MAX_MEMORY_MIB;
 use crate::matrix::{
     CellStatus, DEFAULT_LOAD_FUEL, DEFAULT_PROBLEM_FUEL, DEFAULT_TEST_FUEL, Isolation, Judged,
-    MatrixOptions, MatrixWorker, ProblemMatrix, problem_matrix_with, read_problems, status_counts,
+    MatrixOptions, ProblemMatrix, problem_matrix_with, read_problems, status_counts,
 };
 use crate::parallel;
 
@@ -85,7 +85,7 @@ pub fn execute(args: &MatrixArgs) -> Result<i32> {
         parallel::progress_bar(problems.len(), "matrix")
     };
     let started = Instant::now();
-    let worker = || MatrixWorker::new(&sandbox);
+    let worker = || crate::driver::Worker::new(&sandbox);
     let matrices = parallel::map_init(&problems, jobs, &bar, worker, |worker, p| {
         problem_matrix_with(worker, p, &options).with_context(|| format!("problem {:?}", p.id))
     });
