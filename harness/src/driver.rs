@@ -57,6 +57,22 @@ pub fn trusted_session<'s>(lease: &Lease<'s>) -> Result<Session<'s>> {
     }
 }
 
+/// One call of a trusted session that must succeed: its data (after the status byte) and fuel.
+pub fn trusted_call(
+    session: &mut Session<'_>,
+    request: &[u8],
+    fuel: u64,
+) -> Result<(Vec<u8>, u64)> {
+    let answer = session.call(request, fuel);
+    match answer.result {
+        Ok(response) => match response.split_first() {
+            Some((b'R' | b'O', data)) => Ok((data.to_vec(), answer.fuel)),
+            _ => bail!("{}", String::from_utf8_lossy(&response)),
+        },
+        Err(verdict) => bail!("the trusted session ended: {verdict:?}"),
+    }
+}
+
 /// Appends `bytes` with its `u32` little-endian length in front.
 pub fn put_blob(out: &mut Vec<u8>, bytes: &[u8]) {
     let len = u32::try_from(bytes.len()).expect("a blob under 4 GiB");

@@ -330,8 +330,13 @@ struct LoadHeader<'a> {
 
 /// How a sample's untrusted session answered one call, as the host judges it.
 enum CallResult {
-    /// The function returned: its output, and its arguments after the call if asked for.
-    Returned { out: Vec<u8>, args: Option<Vec<u8>> },
+    /// The function returned: its output (with what its validation found), and its
+    /// arguments after the call if asked for.
+    Returned {
+        out: Vec<u8>,
+        summary: value::Summary,
+        args: Option<Vec<u8>>,
+    },
     /// The input fails for this reason without judging.
     Failed(FailReason),
 }
@@ -356,19 +361,25 @@ fn parse_call(response: &[u8], return_args: bool, max_bytes: usize) -> CallResul
             if blobs.len() != 1 + usize::from(return_args) {
                 return crash("a response with the wrong number of values");
             }
+            let mut summaries = Vec::with_capacity(blobs.len());
             for blob in &blobs {
                 if blob.len() > max_bytes.saturating_add(1) {
                     return CallResult::Failed(FailReason::Unjudgeable {
                         type_name: "too large".into(),
                     });
                 }
-                if let Err(e) = value::check_blob(blob, false) {
-                    return crash(&e.to_string());
+                match value::check_blob(blob, false) {
+                    Ok(summary) => summaries.push(summary),
+                    Err(e) => return crash(&e.to_string()),
                 }
             }
             let args = return_args.then(|| blobs.pop()).flatten();
             let out = blobs.pop().expect("one value");
-            CallResult::Returned { out, args }
+            CallResult::Returned {
+                out,
+                summary: summaries[0],
+                args,
+            }
         }
         Some((b'E', name)) => CallResult::Failed(FailReason::Exception {
             type_name: String::from_utf8_lossy(name).into_owned(),
@@ -546,11 +557,13 @@ pub fn check_split(
             };
             match answer.result {
                 Ok(response) => match parse_call(&response, return_args, max_bytes) {
-                    CallResult::Returned { out, args } => {
+                    CallResult::Returned {
+                        out,
+                        summary: out_summary,
+                        args,
+                    } => {
                         let exp_summary = value::check_blob(exp, true)
                             .with_context(|| format!("expected output {i} in the cache"))?;
-                        let out_summary = value::check_blob(&out, false)
-                            .with_context(|| format!("output {i}"))?;
                         if value::identical(&out, exp, &exp_summary) {
                             result.passed = true;
                             atol = atol_after_exact_match(
@@ -645,7 +658,9 @@ mod tests {
     fn parses_call_responses() {
         let none = blob(b"VN");
         match parse_call(&[b"R".as_slice(), &none].concat(), false, 100) {
-            CallResult::Returned { out, args } => assert_eq!((out, args), (b"VN".to_vec(), None)),
+            CallResult::Returned { out, args, .. } => {
+                assert_eq!((out, args), (b"VN".to_vec(), None))
+            }
             CallResult::Failed(r) => panic!("{r:?}"),
         }
         let two = [b"R".as_slice(), &none, &blob(b"VT")].concat();

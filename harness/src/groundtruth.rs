@@ -12,13 +12,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use codefuel_runtime::{Lease, Limits, Sandbox, Session};
+use codefuel_runtime::{Lease, Limits, Sandbox};
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use sha2::{Digest, Sha256};
 
 use crate::dataset::{Dataset, Problem};
-use crate::driver;
+use crate::driver::{self, trusted_call};
 use crate::parallel;
 
 /// Per-input blobs (typed values; pickles for outputs outside the encoding).
@@ -378,22 +378,6 @@ struct GroundTruthHeader<'a> {
     task_id: &'a str,
     entry_point: &'a str,
     code: String,
-}
-
-/// One call of a trusted session that must succeed: its data (after the status byte) and fuel.
-pub(crate) fn trusted_call(
-    session: &mut Session<'_>,
-    request: &[u8],
-    fuel: u64,
-) -> Result<(Vec<u8>, u64)> {
-    let answer = session.call(request, fuel);
-    match answer.result {
-        Ok(response) => match response.split_first() {
-            Some((b'R' | b'O', data)) => Ok((data.to_vec(), answer.fuel)),
-            _ => bail!("{}", String::from_utf8_lossy(&response)),
-        },
-        Err(verdict) => bail!("the trusted session ended: {verdict:?}"),
-    }
 }
 
 fn run_split(

@@ -20,8 +20,7 @@ use anyhow::{Context, Result, bail};
 use codefuel_runtime::{Lease, Limits, Sandbox, Session, Verdict};
 use serde::{Deserialize, Serialize};
 
-use crate::driver::{self, Worker};
-use crate::groundtruth::trusted_call;
+use crate::driver::{self, Worker, trusted_call};
 use crate::value::{self, DEFAULT_MAX_OUTPUT_BYTES};
 
 /// One problem of the input JSONL: a prompt, generated codes and generated tests.
@@ -216,26 +215,30 @@ enum Operand {
 #[derive(Default)]
 struct TestPlan {
     tests: Vec<Option<Vec<Check>>>,
-    /// Blobs of the literals the checks refer to.
-    literals: Vec<Vec<u8>>,
+    /// The literals the checks refer to: each blob with what its validation found.
+    literals: Vec<(Vec<u8>, value::Summary)>,
+    /// Every expression of the checks, once each, in order: what a code's session compiles
+    /// (`P`) before its tests run.
+    expressions: Vec<String>,
+    /// The index of each expression in `expressions`, which `X` requests name.
+    expression_index: std::collections::HashMap<String, u32>,
 }
 
 impl TestPlan {
-    /// Every expression of the checks, once each, in order: what a code's session compiles
-    /// (`P`) before its tests run, and the index its `X` requests name.
-    fn expressions(&self) -> Vec<&str> {
-        let mut seen = std::collections::HashSet::new();
-        self.tests
-            .iter()
-            .flatten()
-            .flatten()
-            .flat_map(|c| std::iter::once(&c.left).chain(c.right.as_ref()))
-            .filter_map(|operand| match operand {
-                Operand::Expr(source) => Some(source.as_str()),
-                Operand::Lit(_) => None,
-            })
-            .filter(|source| seen.insert(*source))
-            .collect()
+    /// Lists the expressions of the checks, once each (after the tests are planned).
+    fn index_expressions(mut self) -> Self {
+        for check in self.tests.iter().flatten().flatten() {
+            for operand in std::iter::once(&check.left).chain(check.right.as_ref()) {
+                if let Operand::Expr(source) = operand
+                    && !self.expression_index.contains_key(source)
+                {
+                    let index = self.expressions.len() as u32;
+                    self.expression_index.insert(source.clone(), index);
+                    self.expressions.push(source.clone());
+                }
+            }
+        }
+        self
     }
 }
 
@@ -245,7 +248,7 @@ impl Worker<'_> {
     /// each is planned alone, and one that still fails runs in process.
     fn plan(&mut self, tests: &[String]) -> Result<TestPlan> {
         if let Ok(plan) = self.plan_together(tests) {
-            return Ok(plan);
+            return Ok(plan.index_expressions());
         }
         let mut plan = TestPlan::default();
         for test in tests {
@@ -267,7 +270,7 @@ impl Worker<'_> {
                 Err(_) => plan.tests.push(None),
             }
         }
-        Ok(plan)
+        Ok(plan.index_expressions())
     }
 
     fn plan_together(&mut self, tests: &[String]) -> Result<TestPlan> {
@@ -281,19 +284,18 @@ impl Worker<'_> {
         if planned.len() != tests.len() {
             bail!("the plan does not have one entry per test");
         }
-        let literals: Vec<Vec<u8>> = match driver::take_blobs(rest) {
-            Some((blobs, [])) => blobs.into_iter().map(<[u8]>::to_vec).collect(),
-            _ => bail!("an unreadable list of literals"),
+        let Some((blobs, [])) = driver::take_blobs(rest) else {
+            bail!("an unreadable list of literals");
         };
-        if literals
-            .iter()
-            .any(|l| value::check_blob(l, false).is_err())
-        {
-            bail!("a malformed literal");
-        }
+        let literals = blobs
+            .into_iter()
+            .map(|blob| Ok((blob.to_vec(), value::check_blob(blob, false)?)))
+            .collect::<Result<_>>()
+            .context("a malformed literal")?;
         Ok(TestPlan {
             tests: planned,
             literals,
+            ..TestPlan::default()
         })
     }
 
@@ -322,7 +324,8 @@ impl Worker<'_> {
 
 /// The value of an expression of a check, from the code's session.
 enum Evaluated {
-    Value(Vec<u8>),
+    /// The value's blob, with what its validation found.
+    Value((Vec<u8>, value::Summary)),
     /// The cell is decided: an exception, an unjudgeable value, or a trap.
     Cell(Cell),
 }
@@ -332,8 +335,6 @@ struct CodeSession<'l> {
     session: Session<'l>,
     /// Whether the namespace is still the fresh one the load made (no test ran in it yet).
     fresh: bool,
-    /// The index of each prepared expression in the session.
-    expressions: std::collections::HashMap<String, u32>,
 }
 
 /// The cell of a call that trapped, exited or crashed.
@@ -384,10 +385,9 @@ fn load_code<'s>(
         Ok(b"O") => {
             // The expressions are compiled once per session, outside any test's fuel (as the
             // tests themselves were compiled before they ran).
-            let sources = plan.expressions();
             let mut request = vec![b'P'];
-            request.extend_from_slice(&(sources.len() as u32).to_le_bytes());
-            for source in &sources {
+            request.extend_from_slice(&(plan.expressions.len() as u32).to_le_bytes());
+            for source in &plan.expressions {
                 driver::put_blob(&mut request, source.as_bytes());
             }
             let prepared = session.call(&request, options.load_fuel.min(*budget_left));
@@ -396,10 +396,6 @@ fn load_code<'s>(
                 Ok(b"O") => Ok(CodeSession {
                     session,
                     fresh: true,
-                    expressions: (0..)
-                        .zip(&sources)
-                        .map(|(i, s)| ((*s).to_owned(), i))
-                        .collect(),
                 }),
                 Ok(_) => Err(unreadable()),
                 Err(verdict) => Err(trapped_cell(verdict, options.load_fuel)),
@@ -490,8 +486,8 @@ fn run_test(
                     if let Err(verdict) = fresh.result {
                         return Ok(Evaluated::Cell(trapped_cell(&verdict, 0)));
                     }
-                    let index = *code
-                        .expressions
+                    let index = *plan
+                        .expression_index
                         .get(source)
                         .context("an expression that was not prepared")?;
                     let left = options.test_fuel.saturating_sub(*used).min(*budget_left);
@@ -514,11 +510,15 @@ fn run_test(
                 Evaluated::Value(v) => v,
                 Evaluated::Cell(cell) => return Ok(cell),
             },
-            None => value::none_blob(),
+            None => {
+                let none = value::none_blob();
+                let summary = value::check_blob(&none, false).expect("None is a valid value");
+                (none, summary)
+            }
         };
         let holds = match decide_on_host(&check.op, &left, &right) {
             Some(holds) => Ok(holds),
-            None => comparer.compare(&check.op, &left, &right)?,
+            None => comparer.compare(&check.op, &left.0, &right.0)?,
         };
         match holds {
             Ok(holds) if holds != check.negate => {}
@@ -532,13 +532,15 @@ fn run_test(
 }
 
 /// A check the host can decide alone: `==`/`!=` of identical or plainly different values,
-/// and truthiness.
-fn decide_on_host(op: &str, left: &[u8], right: &[u8]) -> Option<bool> {
-    let l = value::check_blob(left, false).ok()?;
-    let r = value::check_blob(right, false).ok()?;
-    let equal = if value::identical(left, right, &r) {
+/// and truthiness. Each side is a validated blob with its summary.
+fn decide_on_host(
+    op: &str,
+    (left, l): &(Vec<u8>, value::Summary),
+    (right, r): &(Vec<u8>, value::Summary),
+) -> Option<bool> {
+    let equal = if value::identical(left, right, r) {
         Some(true)
-    } else if value::plainly_different(left, &l, right, &r) {
+    } else if value::plainly_different(left, l, right, r) {
         Some(false)
     } else {
         None
@@ -559,9 +561,10 @@ fn evaluated(result: std::result::Result<Vec<u8>, Verdict>, used: u64, limit: u6
     };
     match response.split_first() {
         Some((b'R', mut rest)) => match driver::take_blob(&mut rest) {
-            Some(blob) if rest.is_empty() && value::check_blob(blob, false).is_ok() => {
-                Evaluated::Value(blob.to_vec())
-            }
+            Some(blob) if rest.is_empty() => match value::check_blob(blob, false) {
+                Ok(summary) => Evaluated::Value((blob.to_vec(), summary)),
+                Err(_) => Evaluated::Cell(unreadable()),
+            },
             _ => Evaluated::Cell(unreadable()),
         },
         // An assertion inside the expression fails the test, as `assert` would.
@@ -856,9 +859,10 @@ mod tests {
 
     #[test]
     fn the_host_decides_identical_values_and_truthiness() {
+        let blob = |b: &[u8]| (b.to_vec(), value::check_blob(b, false).unwrap());
         // 1 and 2 as zigzag varints.
-        let one = b"Vi\x02";
-        let two = b"Vi\x04";
+        let (one, two) = (&blob(b"Vi\x02"), &blob(b"Vi\x04"));
+        let (t, f, none) = (&blob(b"VT"), &blob(b"VF"), &blob(b"VN"));
         assert_eq!(decide_on_host("==", one, one), Some(true));
         assert_eq!(decide_on_host("!=", one, one), Some(false));
         assert_eq!(
@@ -868,14 +872,13 @@ mod tests {
         );
         assert_eq!(decide_on_host("!=", one, two), Some(true));
         assert_eq!(
-            decide_on_host("==", one, b"VT"),
+            decide_on_host("==", one, t),
             None,
             "1 == True: the trusted session decides"
         );
         assert_eq!(decide_on_host("<", one, two), None);
-        assert_eq!(decide_on_host("truthy", one, b"VN"), Some(true));
-        assert_eq!(decide_on_host("truthy", b"VF", b"VN"), Some(false));
-        assert_eq!(decide_on_host("<", one, two), None);
+        assert_eq!(decide_on_host("truthy", one, none), Some(true));
+        assert_eq!(decide_on_host("truthy", f, none), Some(false));
     }
 
     #[test]
