@@ -82,17 +82,23 @@ fn put_blob(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
+/// Splits a little-endian u32 off the front of `data`.
+fn take_u32(data: &mut &[u8], vm: &VirtualMachine) -> PyResult<usize> {
+    let Some((head, rest)) = data.split_first_chunk::<4>() else {
+        return Err(vm.new_value_error("truncated request"));
+    };
+    *data = rest;
+    Ok(u32::from_le_bytes(*head) as usize)
+}
+
 /// Splits a u32-length-prefixed blob off the front of `data`.
 fn take_blob<'d>(data: &mut &'d [u8], vm: &VirtualMachine) -> PyResult<&'d [u8]> {
-    if data.len() < 4 {
+    let n = take_u32(data, vm)?;
+    if data.len() < n {
         return Err(vm.new_value_error("truncated request"));
     }
-    let n = u32::from_le_bytes(data[..4].try_into().expect("4 bytes")) as usize;
-    if data.len() < 4 + n {
-        return Err(vm.new_value_error("truncated request"));
-    }
-    let blob = &data[4..4 + n];
-    *data = &data[4 + n..];
+    let (blob, rest) = data.split_at(n);
+    *data = rest;
     Ok(blob)
 }
 
@@ -272,12 +278,9 @@ fn reset_module(vm: &VirtualMachine) -> PyResult<Vec<u8>> {
     }
 }
 
-fn call(data: &[u8], vm: &VirtualMachine) -> PyResult<Vec<u8>> {
-    if data.len() < 4 {
-        return Err(vm.new_value_error("truncated request"));
-    }
-    let max_bytes = u32::from_le_bytes(data[..4].try_into().expect("4 bytes")) as usize;
-    let args = load_blob(&data[4..], vm)?;
+fn call(mut data: &[u8], vm: &VirtualMachine) -> PyResult<Vec<u8>> {
+    let max_bytes = take_u32(&mut data, vm)?;
+    let args = load_blob(data, vm)?;
     let (function, mode, return_args) = STATE.with(|s| {
         let s = s.borrow();
         (s.function.clone(), s.mode.clone(), s.return_args)
@@ -362,15 +365,11 @@ fn namespace(vm: &VirtualMachine) -> PyResult<PyObjectRef> {
         .ok_or_else(|| vm.new_runtime_error("no namespace"))
 }
 
-fn prepare(data: &[u8], vm: &VirtualMachine) -> PyResult<Vec<u8>> {
-    if data.len() < 4 {
-        return Err(vm.new_value_error("truncated request"));
-    }
-    let n = u32::from_le_bytes(data[..4].try_into().expect("4 bytes"));
-    let mut rest = &data[4..];
+fn prepare(mut data: &[u8], vm: &VirtualMachine) -> PyResult<Vec<u8>> {
+    let n = take_u32(&mut data, vm)?;
     let mut expressions = Vec::new();
     for _ in 0..n {
-        let source = str_arg(take_blob(&mut rest, vm)?);
+        let source = str_arg(take_blob(&mut data, vm)?);
         // Compiled here, natively: the code under test may have replaced `builtins.compile`.
         match vm.compile(&source, Mode::Eval, "<test>") {
             Ok(code) => expressions.push(code),
@@ -398,12 +397,9 @@ fn fresh_builtins(vm: &VirtualMachine) -> PyResult<Vec<u8>> {
 /// Evaluates one prepared expression natively, in a copy of the code's namespace whose
 /// builtins are the copy `B` prepared (a fresh one of the builtins as they were before any
 /// program ran): the code cannot swap `eval`, `compile` or the builtins a test reads.
-fn eval_expr(data: &[u8], vm: &VirtualMachine) -> PyResult<Vec<u8>> {
-    if data.len() < 8 {
-        return Err(vm.new_value_error("truncated request"));
-    }
-    let max_bytes = u32::from_le_bytes(data[..4].try_into().expect("4 bytes")) as usize;
-    let index = u32::from_le_bytes(data[4..8].try_into().expect("4 bytes")) as usize;
+fn eval_expr(mut data: &[u8], vm: &VirtualMachine) -> PyResult<Vec<u8>> {
+    let max_bytes = take_u32(&mut data, vm)?;
+    let index = take_u32(&mut data, vm)?;
     let (code, builtins) = STATE.with(|s| {
         let mut s = s.borrow_mut();
         (s.expressions.get(index).cloned(), s.builtins.take())
