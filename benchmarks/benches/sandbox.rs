@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use codefuel_benchmarks::{TIGHT_LOOP, cpython_time};
 use codefuel_runtime::{Limits, Program, Sandbox, SandboxConfig};
-use criterion::{Criterion, criterion_group};
+use criterion::Criterion;
 
 fn sandboxes() -> (Sandbox, Sandbox) {
     let metered = Sandbox::new().expect("sandbox");
@@ -72,7 +72,11 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+/// Runs [`bench`] (criterion's generated entry point).
+fn benches() {
+    let mut criterion = Criterion::default().configure_from_args();
+    bench(&mut criterion);
+}
 
 fn main() {
     benches();

@@ -11,9 +11,10 @@
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 use wasmtime::{Engine, Module};
+
+use crate::error::{Error, Result};
 
 /// Where compiled guests are kept: `$CODEFUEL_CACHE_DIR`, else `$XDG_CACHE_HOME/codefuel`,
 /// else `~/.cache/codefuel`, else (no `HOME`) a directory of this user's own under the system
@@ -29,47 +30,55 @@ pub fn default_cache_dir() -> PathBuf {
     if let Some(home) = std::env::var_os("HOME") {
         return PathBuf::from(home).join(".cache").join("codefuel");
     }
-    // SAFETY: getuid has no preconditions and cannot fail.
-    let uid = unsafe { libc::getuid() };
-    std::env::temp_dir().join(format!("codefuel-cache-{uid}"))
+    std::env::temp_dir().join(format!("codefuel-cache-{}", current_uid()))
+}
+
+/// The real user id of this process.
+fn current_uid() -> u32 {
+    // SAFETY: getuid(2) takes no arguments, touches no memory of ours, is always successful
+    // and is async-signal-safe: there is no precondition to uphold.
+    unsafe { libc::getuid() }
 }
 
 /// Creates `dir` (and its parents) if needed, a new directory with mode 0700, and checks that
 /// it can be trusted: owned by this user and not writable by group or others. A cache that
 /// someone else can write could plant a compiled guest (native code) or forged expected
-/// outputs, so such a directory is refused with a message saying how to fix it.
+/// outputs, so such a directory is refused ([`Error::CacheDirNotOwned`],
+/// [`Error::CacheDirWritable`]) with a message saying how to fix it.
 pub fn prepare_cache_dir(dir: &Path) -> Result<()> {
     use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    let io_error = |operation| {
+        move |source| Error::CacheIo {
+            operation,
+            path: dir.to_owned(),
+            source,
+        }
+    };
     if !dir.exists() {
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(dir)
-            .with_context(|| format!("creating the cache directory {}", dir.display()))?;
+            .map_err(io_error("create the cache directory"))?;
     }
-    let meta = std::fs::metadata(dir)
-        .with_context(|| format!("reading the cache directory {}", dir.display()))?;
-    // SAFETY: getuid has no preconditions and cannot fail.
-    let uid = unsafe { libc::getuid() };
+    let meta = std::fs::metadata(dir).map_err(io_error("read the cache directory"))?;
+    let path = dir.to_owned();
     if !meta.is_dir() {
-        anyhow::bail!("the cache path {} is not a directory", dir.display());
+        return Err(Error::CacheNotADirectory { path });
     }
+    let uid = current_uid();
     if meta.uid() != uid {
-        anyhow::bail!(
-            "the cache directory {} belongs to user {}, not to this user ({uid}); \
-             choose another with --cache-dir or CODEFUEL_CACHE_DIR",
-            dir.display(),
-            meta.uid()
-        );
+        return Err(Error::CacheDirNotOwned {
+            path,
+            owner: meta.uid(),
+            uid,
+        });
     }
     if meta.mode() & 0o022 != 0 {
-        anyhow::bail!(
-            "the cache directory {} is writable by group or others (mode {:o}); \
-             run `chmod go-w {}` or choose another directory",
-            dir.display(),
-            meta.mode() & 0o7777,
-            dir.display()
-        );
+        return Err(Error::CacheDirWritable {
+            path,
+            mode: meta.mode() & 0o7777,
+        });
     }
     Ok(())
 }
@@ -100,29 +109,44 @@ pub(crate) fn load_or_build(
     let path = dir.join(name);
     let digest_path = dir.join(format!("{name}.sha256"));
     if path.exists() && digest_matches(&path, &digest_path) {
-        // SAFETY: the file was written by `Module::serialize` of this same engine
-        // configuration (the name encodes it), in a directory only this user can write, and
-        // its SHA-256 is the one recorded when it was written; wasmtime also checks its header.
+        // SAFETY: `deserialize_file` maps the file and runs its native code, so the file must
+        // be one `Module::serialize` wrote for a compatible engine and not changed since.
+        // It is: its name encodes the guest's hash, the wasmtime version and this engine's
+        // compatibility hash; it lies in a directory `prepare_cache_dir` checked belongs to
+        // this user and no one else can write; and its SHA-256 is the one recorded when this
+        // runtime wrote it. wasmtime also checks its header against the engine.
         if let Ok(module) = unsafe { Module::deserialize_file(engine, &path) } {
             return Ok(module);
         }
         // Stale or damaged: rebuild below and overwrite.
     }
     let wasm = build()?;
-    let module = Module::new(engine, &wasm)
-        .map_err(anyhow::Error::from)
-        .context("compiling the guest snapshot")?;
-    let bytes = module.serialize()?;
+    let module = Module::new(engine, &wasm).map_err(Error::guest("compiling the snapshot"))?;
+    let bytes = module
+        .serialize()
+        .map_err(Error::guest("serializing the compiled guest"))?;
+    let write_error = |operation, path: &Path| {
+        let path = path.to_owned();
+        move |source| Error::CacheIo {
+            operation,
+            path,
+            source,
+        }
+    };
     write_atomically(dir, &path, &bytes)
-        .with_context(|| format!("writing the compiled guest to {}", path.display()))?;
+        .map_err(write_error("write the compiled guest to", &path))?;
     write_atomically(
         dir,
         &digest_path,
         hex::encode(Sha256::digest(&bytes)).as_bytes(),
     )
-    .with_context(|| format!("writing {}", digest_path.display()))?;
+    .map_err(write_error(
+        "write the compiled guest's digest to",
+        &digest_path,
+    ))?;
     // Reload from the file so the module's memory image is file-backed (copy-on-write).
-    // SAFETY: as above, the file was just written by this engine.
+    // SAFETY: as above: `module.serialize()` of this engine wrote this file just now, into
+    // the same private directory, and nothing else writes there.
     match unsafe { Module::deserialize_file(engine, &path) } {
         Ok(module) => Ok(module),
         Err(_) => Ok(module),
@@ -139,18 +163,49 @@ fn digest_matches(path: &Path, digest_path: &Path) -> bool {
 }
 
 /// Writes `bytes` to `path` (in `dir`) through a temporary file and a rename, so readers see
-/// the old file or the whole new one, never a part.
+/// the old file or the whole new one, never a part. Concurrent writers of the same path (other
+/// processes, or other threads of this one) each use their own temporary file; the last
+/// rename wins.
 pub fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let name = path
         .file_name()
         .map_or_else(|| "file".into(), |n| n.to_string_lossy());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
+    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn threads_writing_one_path_do_not_trip_over_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shared.bin");
+        std::thread::scope(|scope| {
+            for t in 0..8u8 {
+                let (dir, path) = (dir.path(), &path);
+                scope.spawn(move || {
+                    for _ in 0..50 {
+                        super::write_atomically(dir, path, &[t; 4096]).unwrap();
+                    }
+                });
+            }
+        });
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(bytes.len(), 4096);
+        assert!(
+            bytes.iter().all(|&b| b == bytes[0]),
+            "one writer's whole file"
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "no temporary file left behind");
+    }
+
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
@@ -185,8 +240,7 @@ mod tests {
 
     #[test]
     fn a_cache_directory_of_another_user_is_refused() {
-        // SAFETY: getuid has no preconditions.
-        if unsafe { libc::getuid() } != 0 {
+        if current_uid() != 0 {
             return; // Only root can give a directory away; CI runs as root.
         }
         let root = tempfile::tempdir().unwrap();

@@ -70,9 +70,9 @@ pub(crate) struct HostState {
 }
 
 /// Inputs to a new [`HostState`].
-pub(crate) struct HostSetup<'a> {
+pub(crate) struct HostSetup {
     pub(crate) job: Vec<u8>,
-    pub(crate) stdin: &'a [u8],
+    pub(crate) stdin: Vec<u8>,
     pub(crate) report_cap: usize,
     pub(crate) memory_bytes: u64,
     pub(crate) stdout_bytes: usize,
@@ -86,13 +86,13 @@ impl HostState {
         self.fuel_budget.saturating_sub(left)
     }
 
-    pub(crate) fn new(setup: HostSetup<'_>) -> Self {
+    pub(crate) fn new(setup: HostSetup) -> Self {
         let clock = VirtualClock::default();
         let stdout = CappedPipe::new(setup.stdout_bytes);
         let stderr = CappedPipe::new(setup.stderr_bytes);
         let mut builder = WasiCtxBuilder::new();
         builder
-            .stdin(MemoryInputPipe::new(setup.stdin.to_vec()))
+            .stdin(MemoryInputPipe::new(setup.stdin))
             .stdout(stdout.clone())
             .stderr(stderr.clone())
             .args(GUEST_ARGV)

@@ -11,31 +11,39 @@
 //! let outcome = sandbox.run(Program::new("print(2 ** 100)"), &Limits::default())?;
 //! assert!(outcome.verdict.is_success());
 //! println!("{} fuel", outcome.fuel);
-//! # anyhow::Ok(())
+//! # Ok::<(), codefuel_runtime::Error>(())
 //! ```
 //!
+//! What a program does is a [`Verdict`]; an [`Error`] is a host-side failure (the cache
+//! directory, the guest, misuse of the API).
+//!
 //! Modules: [`sandbox`](Sandbox) (engine, runs, [sessions](Session), verdict
-//! classification), `limits`, `outcome`,
-//! `host` (WASI context and the `codefuel` imports), `clock` (virtual time), `pipe` (capped
-//! output capture), `snapshot` (wizer pre-initialization) and `cache` (compiled-guest cache).
+//! classification), `runner` (a deep enough native stack: [`on_runner`], [`spawn_runner`]),
+//! `error`, `limits`, `outcome`, `host` (WASI context and the `codefuel` imports), `clock`
+//! (virtual time), `pipe` (capped output capture), `snapshot` (wizer pre-initialization) and
+//! `cache` (compiled-guest cache).
 
 mod cache;
 mod clock;
+mod error;
 mod host;
 mod limits;
 mod outcome;
 mod pipe;
+mod runner;
 mod sandbox;
 mod snapshot;
 
 pub use cache::{default_cache_dir, prepare_cache_dir, write_atomically};
 pub use clock::VIRTUAL_EPOCH_SECS;
+pub use error::{BoxedSource, Error, Result};
 pub use limits::{
     DEFAULT_FUEL, DEFAULT_MEMORY_BYTES, DEFAULT_OUTPUT_BYTES, DEFAULT_RESPONSE_BYTES,
     DEFAULT_TIMEOUT, Limits, MAX_MEMORY_BYTES,
 };
 pub use outcome::{CallOutcome, RunOutcome, Verdict};
+pub use runner::{on_runner, spawn_runner};
 pub use sandbox::{
     GUEST_SHA256, GUEST_WASM, KEEP_RESIDENT, Lease, Program, SESSIONS_PER_LEASE, Sandbox,
-    SandboxConfig, Session, default_max_concurrent_runs, on_runner, spawn_runner,
+    SandboxConfig, Session, default_max_concurrent_runs,
 };

@@ -2,15 +2,23 @@
 
 use std::time::Duration;
 
-/// Default fuel budget: 100 G units, tens of seconds of guest work.
+/// Default fuel budget: 100 G units, a round figure for one arbitrary program (tens of
+/// seconds of guest work; evalplus-style judging sets its own, per input). The default of
+/// `codefuel run --fuel`.
 pub const DEFAULT_FUEL: u64 = 100_000_000_000;
-/// The largest memory cap there is: a wasm32 guest addresses at most 4 GiB.
+/// The largest memory cap there is, 4 GiB: a wasm32 guest addresses at most 2^32 bytes of
+/// linear memory. Each instance slot of the pool reserves this much address space; the
+/// runtime's one source of this figure (callers clamp their caps to it).
 pub const MAX_MEMORY_BYTES: u64 = 4 << 30;
-/// Default guest memory cap: 1 GiB of linear memory.
+/// Default guest memory cap, 1 GiB: a round quarter of [`MAX_MEMORY_BYTES`] for one
+/// arbitrary program. The default of `codefuel run --memory` and `matrix`; evaluation uses
+/// [`MAX_MEMORY_BYTES`].
 pub const DEFAULT_MEMORY_BYTES: u64 = 1 << 30;
-/// Default wall-clock backstop (epoch interruption).
+/// Default wall-clock backstop, 60 s: a round minute, the same as evalplus's per-task
+/// timeout. Fuel ends runs first; this only catches work fuel does not count.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
-/// Default cap on captured stdout and on captured stderr, each.
+/// Default cap on captured stdout and on captured stderr, each: 1 MiB, far more than a
+/// program's answer and little enough that an output flood costs the host nothing.
 pub const DEFAULT_OUTPUT_BYTES: usize = 1 << 20;
 /// Default cap on one response a session call hands back (and on a run's outcome report):
 /// 256 MiB, above the largest expected output of HumanEval+/MBPP+ (a few MB); a guest that

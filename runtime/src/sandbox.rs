@@ -12,20 +12,20 @@
 //! instances (an untrusted one and a trusted judge beside it).
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use wasmtime::{
     Config, Enabled, Engine, EngineWeak, InstanceAllocationStrategy, InstancePre,
     PoolingAllocationConfig, Store, Trap,
 };
 
 use crate::cache;
+use crate::error::{Error, Result};
 use crate::host::{self, HostSetup, HostState};
 use crate::limits::Limits;
 use crate::outcome::{CallOutcome, RunOutcome, Verdict};
+use crate::runner::{self, MAX_WASM_STACK};
 use crate::snapshot;
 
 /// The raw guest module (RustPython for wasm32-wasip1), embedded at build time.
@@ -33,11 +33,6 @@ pub const GUEST_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/guest.wa
 /// SHA-256 of [`GUEST_WASM`], part of every cache key.
 pub const GUEST_SHA256: &str = env!("CODEFUEL_GUEST_SHA256");
 
-/// Largest wasm call stack a run may use. Python's recursion limit (1000) is reached well
-/// before it, so unbounded recursion ends in `RecursionError`.
-const MAX_WASM_STACK: usize = 64 << 20;
-/// Native stack of the thread each run executes on: the wasm stack plus host headroom.
-const RUN_THREAD_STACK: usize = MAX_WASM_STACK + (16 << 20);
 /// A good [`SandboxConfig::keep_resident_bytes`] when several threads run at once (measured
 /// on 2 cores: as fast as 64 MiB, and a smaller set to copy after each run).
 pub const KEEP_RESIDENT: usize = 32 << 20;
@@ -88,49 +83,71 @@ impl Default for SandboxConfig {
 
 /// A ready-to-run Python sandbox. Cheap to share across threads.
 pub struct Sandbox {
+    guest: Guest,
+    slots: Slots,
+}
+
+/// The engine, the compiled and linked guest, and whether fuel is counted.
+struct Guest {
     engine: Engine,
     pre: InstancePre<HostState>,
     metering: bool,
-    slots: Slots,
-    _ticker: Arc<EpochTicker>,
 }
 
 /// A Python program and its standard input.
-#[derive(Clone, Copy, Debug)]
-pub struct Program<'a> {
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Program {
     /// Python source, run as `__main__` from a file named `main.py`.
-    pub source: &'a str,
-    /// Bytes the program reads from `sys.stdin`.
-    pub stdin: &'a [u8],
+    pub source: String,
+    /// Bytes the program reads from `sys.stdin` (empty when absent from serialized input).
+    #[serde(default)]
+    pub stdin: Vec<u8>,
 }
 
-impl<'a> Program<'a> {
+impl Program {
     /// A program with empty stdin.
-    pub fn new(source: &'a str) -> Self {
-        Program { source, stdin: &[] }
+    pub fn new(source: impl Into<String>) -> Self {
+        Program {
+            source: source.into(),
+            stdin: Vec::new(),
+        }
     }
 
     /// The same program reading `stdin` from standard input.
-    pub fn with_stdin(mut self, stdin: &'a [u8]) -> Self {
-        self.stdin = stdin;
+    pub fn with_stdin(mut self, stdin: impl Into<Vec<u8>>) -> Self {
+        self.stdin = stdin.into();
         self
     }
 }
 
 impl Sandbox {
     /// A sandbox with the default configuration (fuel metering on, default cache dir).
+    ///
+    /// # Errors
+    ///
+    /// As [`Sandbox::with_config`].
     pub fn new() -> Result<Self> {
         Self::with_config(&SandboxConfig::default())
     }
 
-    /// A sandbox built as `config` says.
+    /// A sandbox built as `config` says: the compiled guest is loaded from the cache
+    /// directory, or (the first time on a machine, about 30 s) snapshotted, compiled and
+    /// stored there.
+    ///
+    /// # Errors
+    ///
+    /// The cache directory cannot be created, read, written or trusted ([`Error::CacheIo`]
+    /// and the `Cache*` variants); the guest cannot be prepared ([`Error::Guest`]); the
+    /// epoch thread cannot be started ([`Error::SpawnThread`]); the engine refuses its
+    /// configuration ([`Error::Internal`]).
     pub fn with_config(config: &SandboxConfig) -> Result<Self> {
         let slots = config.max_concurrent_runs.max(1);
         let engine = Engine::new(&engine_config(
             config.metering,
             slots,
             config.keep_resident_bytes,
-        ))?;
+        ))
+        .map_err(Error::internal("configuring the wasmtime engine"))?;
         let cache_dir = config
             .cache_dir
             .clone()
@@ -145,7 +162,8 @@ impl Sandbox {
                     cache_dir.display()
                 );
             }
-            let (wasm, init_stderr) = snapshot::snapshot(GUEST_WASM)?;
+            let (wasm, init_stderr) = snapshot::snapshot(GUEST_WASM)
+                .map_err(Error::guest("snapshotting the initialized interpreter"))?;
             if !init_stderr.is_empty() {
                 eprintln!("codefuel: guest initialization said:\n{init_stderr}");
             }
@@ -157,56 +175,61 @@ impl Sandbox {
             }
             Ok(wasm)
         })?;
-        let linker = host::linker(&engine)?;
-        let pre = linker
-            .instantiate_pre(&module)
-            .map_err(anyhow::Error::from)
-            .context("linking the guest")?;
-        let ticker = EpochTicker::start(&engine);
+        let pre = host::linker(&engine)
+            .and_then(|linker| linker.instantiate_pre(&module))
+            .map_err(Error::guest("linking the guest's imports"))?;
+        start_epoch_ticker(&engine)?;
         Ok(Sandbox {
-            engine,
-            pre,
-            metering: config.metering,
+            guest: Guest {
+                engine,
+                pre,
+                metering: config.metering,
+            },
             slots: Slots::new(slots),
-            _ticker: ticker,
         })
     }
 
-    /// Whether runs count fuel.
-    pub fn metering(&self) -> bool {
-        self.metering
-    }
-
-    /// Runs `program` in a fresh sandbox under `limits`.
+    /// Runs `program` in a fresh sandbox under `limits`, once a pool slot is free.
     ///
-    /// The `Err` case is reserved for host-side failures (for example, a thread could not be
-    /// spawned); everything the program does, including crashing, is a [`Verdict`].
+    /// Everything the program does, including crashing, is a [`Verdict`]. A run needs a
+    /// deep native stack: on a runner it runs in place, elsewhere on the calling thread's
+    /// own deep stack, reused from run to run (see [`on_runner`](crate::on_runner)); no
+    /// thread is started either way.
     ///
-    /// A run needs a deep native stack: on a thread from [`spawn_runner`] it runs in place,
-    /// elsewhere on a new thread of its own.
-    pub fn run(&self, program: Program<'_>, limits: &Limits) -> Result<RunOutcome> {
-        if ON_RUNNER.get() {
-            return std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                self.run_here(program, limits)
-            }))
-            .map_err(|_| anyhow::anyhow!("the sandbox run panicked"))?;
-        }
-        std::thread::scope(|scope| {
-            spawn_runner(scope, || self.run_here(program, limits))
-                .context("spawning the sandbox thread")?
-                .join()
-                .map_err(|_| anyhow::anyhow!("the sandbox thread panicked"))?
-        })
-    }
-
-    fn run_here(&self, program: Program<'_>, limits: &Limits) -> Result<RunOutcome> {
+    /// # Errors
+    ///
+    /// Only host-side failures: the run panics ([`Error::Panicked`]; the panic is
+    /// contained), the thread's deep stack cannot be mapped ([`Error::RunnerStack`]), or
+    /// wasmtime refuses to set the run's fuel ([`Error::Internal`]).
+    pub fn run(&self, program: Program, limits: &Limits) -> Result<RunOutcome> {
         let _slot = self.slots.acquire();
+        runner::on_runner_contained(|| self.guest.run(program, limits))?
+    }
+
+    /// Takes one pool slot (waiting for a free one), for up to [`SESSIONS_PER_LEASE`] live
+    /// sessions. Hold it for one unit of work; dropping it frees the slot.
+    pub fn lease(&self) -> Lease<'_> {
+        Lease {
+            guest: &self.guest,
+            shared: std::rc::Rc::new(LeaseShared {
+                _slot: self.slots.acquire(),
+                live: std::cell::Cell::new(0),
+            }),
+        }
+    }
+}
+
+impl Guest {
+    /// One run of `program`, on a runner, in a pool slot the caller holds.
+    fn run(&self, program: Program, limits: &Limits) -> Result<RunOutcome> {
         let started = Instant::now();
         let fuel_budget = if self.metering { limits.fuel } else { 0 };
-        let mut store = self.store(program.source.as_bytes().to_vec(), program.stdin, limits);
+        let mut store = self.store(program.source.into_bytes(), program.stdin, limits);
         store.data_mut().fuel_budget = fuel_budget;
         if self.metering {
-            store.set_fuel(limits.fuel)?;
+            store
+                .set_fuel(limits.fuel)
+                .map_err(Error::internal("setting the run's fuel"))?;
         }
         store.set_epoch_deadline(epoch_ticks(limits.timeout));
 
@@ -236,7 +259,7 @@ impl Sandbox {
     }
 
     /// A store for one instance: its host state, memory cap and wall-clock trap.
-    fn store(&self, job: Vec<u8>, stdin: &[u8], limits: &Limits) -> Store<HostState> {
+    fn store(&self, job: Vec<u8>, stdin: Vec<u8>, limits: &Limits) -> Store<HostState> {
         let mut store = Store::new(
             &self.engine,
             HostState::new(HostSetup {
@@ -253,25 +276,13 @@ impl Sandbox {
         store.epoch_deadline_trap();
         store
     }
-
-    /// Takes one pool slot (waiting for a free one), for up to [`SESSIONS_PER_LEASE`] live
-    /// sessions. Hold it for one unit of work; dropping it frees the slot.
-    pub fn lease(&self) -> Lease<'_> {
-        Lease {
-            sandbox: self,
-            shared: std::rc::Rc::new(LeaseShared {
-                _slot: self.slots.acquire(),
-                live: std::cell::Cell::new(0),
-            }),
-        }
-    }
 }
 
 /// One pool slot, taken by [`Sandbox::lease`]: sessions are opened from it. The slot stays
 /// taken while the lease or any of its sessions lives. Not `Send`: it belongs to the thread
 /// that took it (a worker keeps one for all its work).
 pub struct Lease<'s> {
-    sandbox: &'s Sandbox,
+    guest: &'s Guest,
     shared: std::rc::Rc<LeaseShared<'s>>,
 }
 
@@ -285,38 +296,46 @@ impl<'s> Lease<'s> {
     /// Instantiates the guest for a session under `limits` (memory, output caps, response cap
     /// and the wall-clock backstop of each call; fuel is set per call).
     ///
-    /// Fails when [`SESSIONS_PER_LEASE`] sessions of this lease are alive, or when the
-    /// instance cannot be made (a host-side failure).
+    /// # Errors
+    ///
+    /// [`Error::TooManySessions`] when [`SESSIONS_PER_LEASE`] sessions of this lease are
+    /// alive; [`Error::NotOnRunner`] off a runner thread (see [`on_runner`](crate::on_runner));
+    /// [`Error::Instantiate`] when the instance cannot be made (a host-side failure);
+    /// [`Error::Guest`] when the guest exports no `codefuel_call`.
     pub fn session(&self, limits: &Limits) -> Result<Session<'s>> {
         let live = &self.shared.live;
         if live.get() >= SESSIONS_PER_LEASE {
-            anyhow::bail!("a lease holds at most {SESSIONS_PER_LEASE} live sessions");
+            return Err(Error::TooManySessions {
+                max: SESSIONS_PER_LEASE,
+            });
         }
-        if !ON_RUNNER.get() {
-            anyhow::bail!("sessions need the deep native stack of a thread from spawn_runner");
+        if !runner::is_runner() {
+            return Err(Error::NotOnRunner);
         }
-        let sandbox = self.sandbox;
-        let mut store = sandbox.store(Vec::new(), &[], limits);
+        let guest = self.guest;
+        let mut store = guest.store(Vec::new(), Vec::new(), limits);
         // Instantiating runs no guest code (the snapshot is already initialized), but give
         // it fuel in case the module has a start function.
-        if sandbox.metering {
-            store.set_fuel(u64::MAX / 2)?;
+        if guest.metering {
+            store
+                .set_fuel(u64::MAX / 2)
+                .map_err(Error::internal("setting a session's fuel"))?;
         }
         store.set_epoch_deadline(epoch_ticks(limits.timeout));
-        let instance = sandbox
+        let instance = guest
             .pre
             .instantiate(&mut store)
-            .map_err(anyhow::Error::from)
-            .context("instantiating a session")?;
+            .map_err(|error| Error::Instantiate {
+                source: error.into_boxed_dyn_error(),
+            })?;
         let func = instance
             .get_typed_func::<(), ()>(&mut store, "codefuel_call")
-            .map_err(anyhow::Error::from)
-            .context("the guest exports no codefuel_call")?;
+            .map_err(Error::guest("finding the guest's codefuel_call export"))?;
         live.set(live.get() + 1);
         Ok(Session {
             store,
             func,
-            metering: sandbox.metering,
+            metering: guest.metering,
             ticks: epoch_ticks(limits.timeout),
             ended: false,
             lease: self.shared.clone(),
@@ -340,8 +359,19 @@ impl Session<'_> {
     ///
     /// The call's fuel is counted by the host from the store's fuel before and after it:
     /// nothing the guest does moves it. A call that traps, exits or crashes ends the session;
-    /// later calls return a crash verdict without running.
+    /// later calls return a crash verdict without running. So does a call off a runner (the
+    /// guest needs its deep stack), without ending the session.
     pub fn call(&mut self, request: &[u8], fuel: u64) -> CallOutcome {
+        if !runner::is_runner() {
+            return CallOutcome {
+                result: Err(Verdict::Crash {
+                    message: "a session can only be called on a runner, like the one it was \
+                              opened on"
+                        .into(),
+                }),
+                fuel: 0,
+            };
+        }
         if self.ended {
             return CallOutcome {
                 result: Err(Verdict::Crash {
@@ -405,41 +435,6 @@ impl Drop for Session<'_> {
 /// The epoch deadline (in ticks from now) of a wall-clock `timeout`.
 fn epoch_ticks(timeout: Duration) -> u64 {
     (timeout.as_nanos().div_ceil(EPOCH_TICK.as_nanos()) as u64).max(1)
-}
-
-thread_local! {
-    /// Whether this thread was started by [`spawn_runner`], with a stack deep enough for runs.
-    static ON_RUNNER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Runs `f` on a thread with a native stack deep enough for sandbox runs and sessions: this
-/// one when it is a runner already, else a new runner thread.
-pub fn on_runner<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T> {
-    if ON_RUNNER.get() {
-        return Ok(f());
-    }
-    std::thread::scope(|scope| {
-        spawn_runner(scope, f)
-            .context("spawning a runner thread")?
-            .join()
-            .map_err(|_| anyhow::anyhow!("the runner thread panicked"))
-    })
-}
-
-/// Spawns a scoped thread with a native stack deep enough for sandbox runs, on which
-/// [`Sandbox::run`] runs in place. Workers that make many runs should be such threads:
-/// starting a thread with a deep stack for every run costs more than many short runs.
-pub fn spawn_runner<'scope, T: Send + 'scope>(
-    scope: &'scope std::thread::Scope<'scope, '_>,
-    f: impl FnOnce() -> T + Send + 'scope,
-) -> std::io::Result<std::thread::ScopedJoinHandle<'scope, T>> {
-    std::thread::Builder::new()
-        .name("codefuel-run".into())
-        .stack_size(RUN_THREAD_STACK)
-        .spawn_scoped(scope, || {
-            ON_RUNNER.set(true);
-            f()
-        })
 }
 
 fn engine_config(metering: bool, slots: u32, keep_resident: usize) -> Config {
@@ -587,24 +582,25 @@ impl Drop for Slot<'_> {
     }
 }
 
-/// Advances the engine's epoch every [`EPOCH_TICK`] while the engine lives.
-struct EpochTicker;
-
-impl EpochTicker {
-    fn start(engine: &Engine) -> Arc<EpochTicker> {
-        let weak: EngineWeak = engine.weak();
-        std::thread::Builder::new()
-            .name("codefuel-epoch".into())
-            .spawn(move || {
-                loop {
-                    std::thread::sleep(EPOCH_TICK);
-                    match weak.upgrade() {
-                        Some(engine) => engine.increment_epoch(),
-                        None => break,
-                    }
+/// Starts the thread that advances `engine`'s epoch every [`EPOCH_TICK`] (the wall-clock
+/// backstop). It holds only a weak reference: it ends at its first tick after the last
+/// clone of the engine (the sandbox's, its module's and every store's) is dropped.
+fn start_epoch_ticker(engine: &Engine) -> Result<()> {
+    let weak: EngineWeak = engine.weak();
+    std::thread::Builder::new()
+        .name("codefuel-epoch".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(EPOCH_TICK);
+                match weak.upgrade() {
+                    Some(engine) => engine.increment_epoch(),
+                    None => break,
                 }
-            })
-            .expect("spawning the epoch ticker thread");
-        Arc::new(EpochTicker)
-    }
+            }
+        })
+        .map(drop)
+        .map_err(|source| Error::SpawnThread {
+            thread: "epoch ticker",
+            source,
+        })
 }

@@ -9,8 +9,8 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use anyhow::{Context as _, Result, anyhow};
-use wasmtime::{Config, Engine, Instance, Module, Store, Val};
+use wasmtime::error::Context as _;
+use wasmtime::{Config, Engine, Instance, Module, Result, Store, Val};
 use wasmtime_wizer::{InstanceState, SnapshotVal, ValType, Wizer};
 
 use crate::host::{self, HostSetup, HostState};
@@ -20,21 +20,18 @@ pub(crate) fn snapshot(raw_guest: &[u8]) -> Result<(Vec<u8>, String)> {
     let wizer = Wizer::new();
     let (cx, instrumented) = wizer
         .instrument(raw_guest)
-        .map_err(|e| anyhow!("{e:?}"))
         .context("instrumenting the guest for snapshotting")?;
     let mut config = Config::new();
     config.max_wasm_stack(8 << 20);
     config.async_stack_size(9 << 20);
     let engine = Engine::new(&config)?;
-    let module = Module::new(&engine, &instrumented)
-        .map_err(anyhow::Error::from)
-        .context("compiling the guest")?;
+    let module = Module::new(&engine, &instrumented).context("compiling the guest")?;
     let linker = host::linker(&engine)?;
     let mut store = Store::new(
         &engine,
         HostState::new(HostSetup {
             job: Vec::new(),
-            stdin: &[],
+            stdin: Vec::new(),
             report_cap: 0,
             memory_bytes: u64::MAX,
             stdout_bytes: 1 << 20,
@@ -46,7 +43,6 @@ pub(crate) fn snapshot(raw_guest: &[u8]) -> Result<(Vec<u8>, String)> {
     instance
         .get_typed_func::<(), ()>(&mut store, wizer.get_init_func())?
         .call(&mut store, ())
-        .map_err(anyhow::Error::from)
         .context("initializing the Python interpreter")?;
     let (stderr, _) = store.data().stderr.take();
     let snapshot = block_on(wizer.snapshot(
@@ -56,11 +52,11 @@ pub(crate) fn snapshot(raw_guest: &[u8]) -> Result<(Vec<u8>, String)> {
             instance,
         },
     ))
-    .map_err(|e| anyhow!("{e:?}"))
     .context("snapshotting the initialized guest")?;
     Ok((snapshot, String::from_utf8_lossy(&stderr).into_owned()))
 }
 
+/// The initialized instance, as wizer reads it to write the snapshot.
 struct Snapshotted<'a> {
     store: &'a mut Store<HostState>,
     instance: Instance,

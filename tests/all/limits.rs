@@ -105,6 +105,24 @@ fn deep_native_recursion_is_contained() {
 }
 
 #[test]
+fn a_thread_with_a_small_stack_runs_deep_programs() {
+    // `Sandbox::run` switches the calling thread onto a deep stack of its own for the run.
+    let source = "x = []\nfor _ in range(100000):\n    x = [x]\nprint(len(repr(x)))\n";
+    let expected = run(source).verdict;
+    let outcome = std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(move || run(source))
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(outcome.verdict, expected);
+    assert!(
+        !matches!(outcome.verdict, Verdict::Crash { .. }),
+        "{outcome:?}"
+    );
+}
+
+#[test]
 fn output_flood_is_truncated_not_fatal() {
     let limits = small_fuel().with_output_bytes(64 << 10);
     let outcome = run_with("while True:\n    print('x' * 1000)\n", &limits);
