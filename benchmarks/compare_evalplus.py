@@ -15,7 +15,6 @@ task, as in ../shared/reference/README.md; codefuel gets the same file. evalplus
 
     python3 benchmarks/compare_evalplus.py [--jobs 2] [--only SUBSTRING] [--venv DIR] [--cold]
 """
-import argparse
 import gzip
 import json
 import os
@@ -25,7 +24,9 @@ import sys
 import tempfile
 import time
 
-DATASET_FILES = {"humaneval": "HumanEvalPlus-v0.1.10.jsonl.gz", "mbpp": "MbppPlus-v0.2.0.jsonl.gz"}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+import common  # noqa: E402  (scripts/common.py: paths, datasets, argument parser)
+
 OVERRIDE = {"humaneval": "HUMANEVAL_OVERRIDE_PATH", "mbpp": "MBPP_OVERRIDE_PATH"}
 
 
@@ -45,7 +46,7 @@ def ensure_evalplus(venv):
 
 
 def problems(datasets_dir, dataset):
-    with gzip.open(os.path.join(datasets_dir, DATASET_FILES[dataset]), "rt") as f:
+    with gzip.open(common.dataset_file(datasets_dir, dataset), "rt") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
@@ -76,11 +77,7 @@ def time_codefuel(codefuel, dataset, dataset_path, samples_path, jobs, cache_dir
 
 
 def main():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--codefuel", default=os.path.join(root, "target", "release", "codefuel"))
-    p.add_argument("--reference", default=os.path.join(root, "..", "shared", "reference"))
-    p.add_argument("--datasets", default=os.path.join(root, "..", "shared", "datasets"))
+    p = common.arg_parser(__doc__)
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--only", default="")
     p.add_argument("--venv", default="")
@@ -99,20 +96,19 @@ def main():
             shutil.copy(os.path.join(user_cache, entry), codefuel_cache)
 
     jobs = []
-    for dataset in ["humaneval", "mbpp"]:
+    for dataset in common.DATASETS:
         probs = problems(args.datasets, dataset)
         task_ids = [p["task_id"] for p in probs]
-        dataset_path = os.path.join(work, DATASET_FILES[dataset][:-3])
-        with gzip.open(os.path.join(args.datasets, DATASET_FILES[dataset]), "rb") as f:
+        dataset_path = os.path.join(work, common.DATASET_FILES[dataset][:-3])
+        with gzip.open(common.dataset_file(args.datasets, dataset), "rb") as f:
             open(dataset_path, "wb").write(f.read())
         canonical = [{"task_id": p["task_id"], "solution": p["prompt"] + p["canonical_solution"]} for p in probs]
         jobs.append((dataset, "canonical-solutions", dataset_path, canonical, task_ids))
         folder = os.path.join(args.reference, dataset)
-        for name in sorted(os.listdir(folder)):
-            if name.endswith(".jsonl") and not name.endswith(".verdicts.jsonl"):
-                samples = [{"task_id": s["task_id"], "solution": s["solution"]}
-                           for s in map(json.loads, open(os.path.join(folder, name)))]
-                jobs.append((dataset, name[:-6], dataset_path, samples, task_ids))
+        for name in common.reference_files(args.reference, dataset):
+            samples = [{"task_id": s["task_id"], "solution": s["solution"]}
+                       for s in map(json.loads, open(os.path.join(folder, name)))]
+            jobs.append((dataset, name[:-6], dataset_path, samples, task_ids))
 
     print(f"{'dataset':9} {'samples':62} {'mode':5} {'evalplus s':>10} {'codefuel s':>10} {'ratio':>6}")
     warmed = set()

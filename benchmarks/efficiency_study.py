@@ -39,10 +39,8 @@ the same way; and the converse for pairs whose fuel differs by that factor.
 
 Standard library only.
 """
-import argparse
 import copy
 import gzip
-import importlib.util
 import json
 import math
 import os
@@ -52,17 +50,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import types
 
-DATASET_FILES = {"humaneval": "HumanEvalPlus-v0.1.10.jsonl.gz", "mbpp": "MbppPlus-v0.2.0.jsonl.gz"}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+import common  # noqa: E402  (scripts/common.py: paths, datasets, argument parser)
+
 PREFIX = "evalplus+evalplus.github.io__evalperf-"
 SEED = 20240101
 # Pairwise agreement is reported for pairs separated by at least these factors.
 PAIR_FACTORS = (1.25, 2.0)
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-DRIVER = os.path.join(ROOT, "guests", "python", "driver", "codefuel_driver.py")
 
 
 # ---------------------------------------------------------------------------------------- #
@@ -143,10 +138,7 @@ def worker(job_path, result_path):
     except (ImportError, ValueError, OSError):
         pass
     # The guest driver, outside the guest: its evalplus input deserialization and stdio sink.
-    sys.modules["_codefuel"] = types.ModuleType("_codefuel")
-    spec = importlib.util.spec_from_file_location("codefuel_driver", job["driver"])
-    driver = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(driver)
+    driver = common.load_driver(job["driver"])
     if job["dataset"] == "mbpp":
         inputs = driver.mbpp_deserialize_inputs(job["task_id"], inputs)
 
@@ -205,10 +197,7 @@ def load_problems(path):
 def load_pool(reference, dataset):
     """Pooled EvalPerf solutions per task: evalplus pass/pass, distinct texts, file order."""
     folder = os.path.join(reference, dataset)
-    names = sorted(
-        n for n in os.listdir(folder)
-        if n.startswith(PREFIX) and n.endswith(".jsonl") and not n.endswith(".verdicts.jsonl")
-    )
+    names = [n for n in common.reference_files(reference, dataset) if n.startswith(PREFIX)]
     pool = {}
     counts = {"files": len(names), "samples": 0, "not_pass": 0, "duplicate": 0}
     for name in names:
@@ -281,7 +270,7 @@ def time_solution(args, dataset, problem, solution, inputs_path, tmp):
     with open(job_path, "w") as f:
         json.dump({"dataset": dataset, "task_id": problem["task_id"], "entry_point": problem["entry_point"],
                    "solution": solution, "inputs_path": inputs_path, "repeats": args.repeats,
-                   "driver": DRIVER}, f)
+                   "driver": common.DRIVER}, f)
     try:
         subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", job_path, result_path],
                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -363,7 +352,7 @@ def spread(values):
 
 
 def study(args, dataset, tmp):
-    dataset_file = os.path.join(args.datasets, DATASET_FILES[dataset])
+    dataset_file = common.dataset_file(args.datasets, dataset)
     problems = load_problems(dataset_file)
     pool, counts = load_pool(args.reference, dataset)
     tasks = sorted(pool, key=task_number)
@@ -534,11 +523,8 @@ def main():
     if len(sys.argv) == 4 and sys.argv[1] == "--worker":
         worker(sys.argv[2], sys.argv[3])
         return
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--codefuel", default=os.path.join(ROOT, "target", "release", "codefuel"))
-    parser.add_argument("--datasets", default=os.path.join(ROOT, "..", "shared", "datasets"))
-    parser.add_argument("--reference", default=os.path.join(ROOT, "..", "shared", "reference"))
-    parser.add_argument("--dataset", choices=["humaneval", "mbpp", "both"], default="both")
+    parser = common.arg_parser(__doc__, paths=("codefuel", "datasets", "reference"))
+    common.add_dataset_flag(parser)
     parser.add_argument("--repeats", type=int, default=5, help="native repeats per solution (min is taken)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per native subprocess")
     parser.add_argument("--limit-tasks", type=int, default=0, help="only the first N tasks of each dataset")
@@ -546,7 +532,7 @@ def main():
     parser.add_argument("--progress", action="store_true", help="per-task progress on stderr")
     args = parser.parse_args()
 
-    datasets = ["humaneval", "mbpp"] if args.dataset == "both" else [args.dataset]
+    datasets = common.chosen_datasets(args)
     print(f"python {sys.version.split()[0]} ({sys.executable}), {os.cpu_count()} CPUs, "
           f"load {os.getloadavg()[0]:.2f}, repeats {args.repeats}, codefuel {args.codefuel}")
     print()

@@ -8,30 +8,23 @@ all of them passing, and the largest whole-split fuel (for the split budget cap)
 
     python3 scripts/calibrate.py [--codefuel target/release/codefuel] [--factor 4]
 """
-import argparse
 import json
 import os
 import subprocess
 import tempfile
 
-DATASET_FILES = {"humaneval": "HumanEvalPlus-v0.1.10.jsonl.gz", "mbpp": "MbppPlus-v0.2.0.jsonl.gz"}
+import common
 
 
 def main():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--codefuel", default=os.path.join(root, "target", "release", "codefuel"))
-    p.add_argument("--reference", default=os.path.join(root, "..", "shared", "reference"))
-    p.add_argument("--datasets", default=os.path.join(root, "..", "shared", "datasets"))
+    p = common.arg_parser(__doc__)
     p.add_argument("--factor", type=float, default=4.0)
     p.add_argument("--keep", default="")
     args = p.parse_args()
-    for dataset in ["humaneval", "mbpp"]:
+    for dataset in common.DATASETS:
         folder = os.path.join(args.reference, dataset)
         passing = []
-        for name in sorted(os.listdir(folder)):
-            if not name.endswith(".jsonl") or name.endswith(".verdicts.jsonl"):
-                continue
+        for name in common.reference_files(args.reference, dataset):
             samples = [json.loads(l) for l in open(os.path.join(folder, name))]
             verdicts = [json.loads(l) for l in open(os.path.join(folder, name[:-6] + ".verdicts.jsonl"))]
             for s, v in zip(samples, verdicts):
@@ -44,10 +37,10 @@ def main():
                     f.write(json.dumps({"task_id": s["task_id"], "solution": s["solution"]}) + "\n")
             out = os.path.join(args.keep or tmp, f"calibrate-{dataset}.json")
             subprocess.run([args.codefuel, "evaluate", "-q", "--dataset", dataset,
-                            "--dataset-file", os.path.join(args.datasets, DATASET_FILES[dataset]),
+                            "--dataset-file", common.dataset_file(args.datasets, dataset),
                             "--samples", path, "--output", out, "--test-details",
                             "--min-fuel", str(10**13)], check=True, stdout=subprocess.DEVNULL)
-            # Note: the split budget (harness/src/evalplus.rs SPLIT_BUDGET_CAP) still applies;
+            # Note: the split budget (harness/lib/src/evalplus.rs SPLIT_BUDGET_CAP) still applies;
             # a split reported "not passing" here may have hit it: raise the cap to measure it.
             results = json.load(open(out))["eval"]
         needed = []  # fuel of inputs above factor x ground truth: min_fuel must cover them

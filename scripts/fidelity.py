@@ -11,7 +11,6 @@ file and overall, and every disagreement (task, index, evalplus vs codefuel, fai
 
 Exits 1 when the overall agreement is below --min-agreement.
 """
-import argparse
 import json
 import os
 import subprocess
@@ -19,19 +18,11 @@ import sys
 import tempfile
 import time
 
-DATASET_FILES = {
-    "humaneval": "HumanEvalPlus-v0.1.10.jsonl.gz",
-    "mbpp": "MbppPlus-v0.2.0.jsonl.gz",
-}
+import common
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    root = os.path.dirname(here)
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--codefuel", default=os.path.join(root, "target", "release", "codefuel"))
-    parser.add_argument("--reference", default=os.path.join(root, "..", "shared", "reference"))
-    parser.add_argument("--datasets", default=os.path.join(root, "..", "shared", "datasets"))
+    parser = common.arg_parser(__doc__)
     parser.add_argument("--only", default="", help="only files whose path contains this")
     parser.add_argument("--limit", type=int, default=0, help="only the first N samples of each file")
     parser.add_argument("--min-agreement", type=float, default=0.995)
@@ -43,11 +34,9 @@ def main():
     total = agree = 0
     disagreements = []
     with tempfile.TemporaryDirectory() as tmp:
-        for dataset in ["humaneval", "mbpp"]:
+        for dataset in common.DATASETS:
             folder = os.path.join(args.reference, dataset)
-            for name in sorted(os.listdir(folder)):
-                if not name.endswith(".jsonl") or name.endswith(".verdicts.jsonl"):
-                    continue
+            for name in common.reference_files(args.reference, dataset):
                 path = os.path.join(folder, name)
                 if args.only not in path:
                     continue
@@ -64,7 +53,7 @@ def main():
                     os.makedirs(args.keep, exist_ok=True)
                     out = os.path.join(args.keep, f"{dataset}-{name}.results.json")
                 cmd = [args.codefuel, "evaluate", "--quiet", "--dataset", dataset,
-                       "--dataset-file", os.path.join(args.datasets, DATASET_FILES[dataset]),
+                       "--dataset-file", common.dataset_file(args.datasets, dataset),
                        "--samples", local, "--output", out]
                 if args.jobs:
                     cmd += ["--jobs", str(args.jobs)]

@@ -18,9 +18,7 @@ only AceCoder uses (it keeps the tests the reference passes, as in its paper).
 Expected outputs are computed natively with this python3 (the canonical solutions are
 trusted). Deterministic: the wrong asserts are chosen with a seeded generator.
 """
-import argparse
 import gzip
-import importlib.util
 import json
 import math
 import os
@@ -28,23 +26,10 @@ import random
 import subprocess
 import sys
 import tempfile
-import types
 
-DATASET_FILES = {
-    "humaneval": "HumanEvalPlus-v0.1.10.jsonl.gz",
-    "mbpp": "MbppPlus-v0.2.0.jsonl.gz",
-}
+import common
+
 STRATEGIES = ["codedpo", "acecoder", "rrtf", "all-tests", "pass-count", "random"]
-
-
-def load_driver(root):
-    """The guest driver's evalplus helpers (MBPP input deserialization), outside the guest."""
-    sys.modules.setdefault("_codefuel", types.ModuleType("_codefuel"))
-    path = os.path.join(root, "guests", "python", "driver", "codefuel_driver.py")
-    spec = importlib.util.spec_from_file_location("codefuel_driver", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def literal(value):
@@ -81,7 +66,7 @@ def wrong(value, rng):
 def build(dataset, args, driver, rng):
     """The problems and, per problem, which codes evalplus passed."""
     problems = {}
-    with gzip.open(os.path.join(args.datasets, DATASET_FILES[dataset]), "rt") as f:
+    with gzip.open(common.dataset_file(args.datasets, dataset), "rt") as f:
         for line in f:
             p = json.loads(line)
             problems[p["task_id"]] = p
@@ -149,13 +134,8 @@ def run(cmd):
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    root = os.path.dirname(here)
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--codefuel", default=os.path.join(root, "target", "release", "codefuel"))
-    parser.add_argument("--reference", default=os.path.join(root, "..", "shared", "reference"))
-    parser.add_argument("--datasets", default=os.path.join(root, "..", "shared", "datasets"))
-    parser.add_argument("--dataset", choices=["humaneval", "mbpp", "both"], default="both")
+    parser = common.arg_parser(__doc__)
+    common.add_dataset_flag(parser)
     parser.add_argument("--tests-per-task", type=int, default=8)
     parser.add_argument("--wrong-share", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=0)
@@ -165,9 +145,8 @@ def main():
     args = parser.parse_args()
     workdir = args.workdir or tempfile.mkdtemp(prefix="codefuel-prefs-")
     os.makedirs(workdir, exist_ok=True)
-    driver = load_driver(root)
-    datasets = ["humaneval", "mbpp"] if args.dataset == "both" else [args.dataset]
-    for dataset in datasets:
+    driver = common.load_driver()
+    for dataset in common.chosen_datasets(args):
         rng = random.Random(args.seed)
         problems, truth = build(dataset, args, driver, rng)
         problems_path = os.path.join(workdir, dataset + ".problems.jsonl")

@@ -1,0 +1,77 @@
+"""Set-up shared by the Python scripts in scripts/ and benchmarks/.
+
+Where things are (the repository root, ../shared beside it, the release `codefuel` binary,
+the evalplus datasets and reference samples, the guest driver), the argument parser every
+script starts from, and the guest driver's helpers loaded outside the guest.
+
+Importing it: a script in scripts/ runs with scripts/ first on sys.path, so `import common` is
+enough. A script elsewhere in the repository (benchmarks/) puts scripts/ there first:
+
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+    import common
+
+Standard library only.
+"""
+import argparse
+import importlib.util
+import os
+import sys
+import types
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(ROOT, "..", "shared")
+DRIVER = os.path.join(ROOT, "guests", "python", "driver", "codefuel_driver.py")
+
+DATASET_FILES = {
+    "humaneval": "HumanEvalPlus-v0.1.10.jsonl.gz",
+    "mbpp": "MbppPlus-v0.2.0.jsonl.gz",
+}
+DATASETS = tuple(DATASET_FILES)
+
+# The path flags every script takes, with their defaults.
+PATH_DEFAULTS = {
+    "codefuel": os.path.join(ROOT, "target", "release", "codefuel"),
+    "reference": os.path.join(SHARED, "reference"),
+    "datasets": os.path.join(SHARED, "datasets"),
+}
+
+
+def arg_parser(doc, paths=("codefuel", "reference", "datasets")):
+    """A parser showing the script's docstring as written, with --codefuel, --reference and
+    --datasets (PATH_DEFAULTS) in the order of `paths`; the script adds its own flags after."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for name in paths:
+        parser.add_argument("--" + name, default=PATH_DEFAULTS[name])
+    return parser
+
+
+def add_dataset_flag(parser):
+    """--dataset humaneval|mbpp|both (default both); `chosen_datasets` reads it."""
+    parser.add_argument("--dataset", choices=[*DATASETS, "both"], default="both")
+
+
+def chosen_datasets(args):
+    return list(DATASETS) if args.dataset == "both" else [args.dataset]
+
+
+def dataset_file(datasets_dir, dataset):
+    """The evalplus dataset file of `dataset` in `datasets_dir` (--datasets)."""
+    return os.path.join(datasets_dir, DATASET_FILES[dataset])
+
+
+def reference_files(reference_dir, dataset):
+    """Names of the samples files in <reference_dir>/<dataset>, sorted; each has its evalplus
+    verdicts beside it as <name without .jsonl>.verdicts.jsonl."""
+    folder = os.path.join(reference_dir, dataset)
+    return [name for name in sorted(os.listdir(folder))
+            if name.endswith(".jsonl") and not name.endswith(".verdicts.jsonl")]
+
+
+def load_driver(path=DRIVER):
+    """The guest driver's evalplus helpers (MBPP input deserialization, write-only stdio),
+    outside the guest: its `_codefuel` host module is stubbed."""
+    sys.modules.setdefault("_codefuel", types.ModuleType("_codefuel"))
+    spec = importlib.util.spec_from_file_location("codefuel_driver", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
