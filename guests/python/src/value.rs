@@ -6,7 +6,7 @@
 //! object cannot act while it is encoded. An instance of a subclass of a supported type is
 //! encoded as its base type's contents; anything else is "unjudgeable" and named by its type.
 //! Depth and total size are capped. The format is documented in `docs/security.md` and
-//! decoded strictly by the host (`harness/src/value.rs`) before a trusted instance decodes it
+//! decoded strictly by the host (`harness/lib/src/value.rs`) before a trusted instance decodes it
 //! again here.
 //!
 //! Counts and lengths are unsigned LEB128 varints (`n` below); little-endian otherwise.

@@ -1,0 +1,40 @@
+//! Helpers shared by the CLI integration tests: the repository root, running the binary,
+//! and reading its JSONL output.
+
+#![allow(dead_code)] // Each test binary uses its own subset.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Runs `codefuel` with `args`.
+pub fn codefuel(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_codefuel"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// The stdout of a run that must have succeeded (both streams shown when it did not).
+pub fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// The JSON values of a JSONL file, one per line.
+pub fn lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
