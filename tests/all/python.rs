@@ -1,5 +1,6 @@
 //! The Python that HumanEval/MBPP solutions use behaves as CPython's does.
 
+use codefuel_runtime::Verdict;
 use codefuel_tests::{run, stdout};
 
 #[test]
@@ -135,6 +136,134 @@ fn date_parsing_works_in_utc() {
     assert_eq!(
         stdout(&outcome),
         "2024-03-05T07:08:00 Tuesday\n65\n738885\nTrue [2, 28]\n('UTC', 'UTC') 0 0 0\n",
+        "{outcome:?}"
+    );
+}
+
+#[test]
+fn annotations_are_evaluated_when_their_statement_runs_as_in_cpython_3_11() {
+    // Python 3.14 evaluates annotations lazily (PEP 649); evalplus runs CPython 3.11, where
+    // `def f(n: int) -> List[int]` without `from typing import List` raises NameError as the
+    // `def` runs (24 of 38 disagreements on unseen samples). Expected output: CPython 3.11.7.
+    let outcome = run(EAGER_ANNOTATIONS);
+    assert_eq!(
+        stdout(&outcome),
+        "(3, 11, 7) True True 0x30b07f0\n\
+         {'n': <class 'int'>, 'return': <class 'int'>}\n\
+         NameError: name 'List' is not defined\n\
+         NameError: name 'Nope' is not defined\n\
+         NameError: name 'Missing' is not defined 1\n\
+         NameError: name 'Later' is not defined\n\
+         {'a': <class 'int'>, 'b': <class 'str'>, 'e': 'fwd'} 1\n\
+         2\n\
+         {'xs': typing.List[int], 'k': 'str', 'return': typing.List[int]}\n\
+         int obj\n\
+         P(x=1, y=0.5) ['x', 'y']\n\
+         NT(a=1, b='z') {'xs': typing.List[int], 'k': <class 'str'>, 'return': typing.List[int]}\n\
+         {}\n",
+        "{outcome:?}"
+    );
+    // `from __future__ import annotations` keeps them strings: nothing is evaluated.
+    let outcome = run(FUTURE_ANNOTATIONS);
+    assert_eq!(
+        stdout(&outcome),
+        "{'n': 'int', 'return': 'List[int]'} {'a': 'Nope'} 3\n",
+        "{outcome:?}"
+    );
+}
+
+const EAGER_ANNOTATIONS: &str = r#"import sys
+print(sys.version_info[:3], sys.version_info >= (3, 11), sys.version_info < (3, 12), hex(sys.hexversion))
+def ok(n: int) -> int: return n
+print(ok.__annotations__)
+try:
+    def f(n: int) -> List[int]: return [n]
+    print("defined")
+except NameError as e:
+    print("NameError:", e)
+try:
+    class C:
+        a: Nope = 3
+    print("class defined")
+except NameError as e:
+    print("NameError:", e)
+try:
+    x: Missing = 1
+    print("module defined")
+except NameError as e:
+    print("NameError:", e, x)
+try:
+    class Later:
+        def m(self) -> "Later": return self
+        def n(self, other: Later): return other
+except NameError as e:
+    print("NameError:", e)
+class D:
+    a: int = 1
+    b: str
+    e: "fwd"
+print(D.__annotations__, D.a)
+def g():
+    y: Undefined = 2
+    return y
+print(g())
+from typing import List
+def h(xs: List[int] = [], *, k: "str" = "") -> List[int]: return xs
+print(h.__annotations__)
+import functools
+@functools.singledispatch
+def show(x): return "obj"
+@show.register
+def _(x: int): return "int"
+print(show(1), show("a"))
+import dataclasses
+@dataclasses.dataclass
+class P:
+    x: int
+    y: float = 0.5
+print(P(1), [f.name for f in dataclasses.fields(P)])
+from typing import NamedTuple, get_type_hints
+class NT(NamedTuple):
+    a: int
+    b: str = "z"
+print(NT(1), get_type_hints(h))
+print(__annotations__)
+"#;
+
+const FUTURE_ANNOTATIONS: &str = r#"from __future__ import annotations
+def f(n: int) -> List[int]: return [n]
+class C:
+    a: Nope = 3
+print(f.__annotations__, C.__annotations__, C.a)
+"#;
+
+#[test]
+fn syntax_newer_than_cpython_3_11_is_a_syntax_error() {
+    // RustPython parses Python 3.14; evalplus's CPython 3.11 rejects these with SyntaxError.
+    for newer in [
+        "d = {'a': 1}\nprint(f\"{d[\"a\"]}\")\n", // PEP 701: the f-string's own quotes inside
+        "print(f\"{'a' if True else \"b\"}\")\n",
+        "type Pair = tuple[int, int]\n", // PEP 695
+        "def first[T](xs: list[T]) -> T:\n    return xs[0]\n",
+        "class Box[T]:\n    pass\n",
+    ] {
+        let outcome = run(newer);
+        assert!(
+            matches!(&outcome.verdict, Verdict::Exception { type_name, .. } if type_name == "SyntaxError"),
+            "{newer}: {outcome:?}"
+        );
+    }
+    // Syntax 3.11 has still runs, and `exec` of newer syntax fails the same way.
+    let outcome = run("import contextlib\n\
+         match [1, 2]:\n    case [a, b]: print(a + b)\n\
+         try:\n    raise ExceptionGroup('g', [ValueError(1)])\n\
+         except* ValueError:\n    print('caught')\n\
+         with (contextlib.nullcontext(1) as c, contextlib.nullcontext(2) as d): print(c + d)\n\
+         print((n := 3), f\"{n!r:>4}\", f'{\"q\"}')\n\
+         try:\n    exec('type X = int')\nexcept SyntaxError:\n    print('exec too')\n");
+    assert_eq!(
+        stdout(&outcome),
+        "3\ncaught\n3\n3    3 q\nexec too\n",
         "{outcome:?}"
     );
 }

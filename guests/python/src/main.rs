@@ -81,14 +81,21 @@ const PRELOADED_MODULES: &[&str] = &[
     "pickle",
 ];
 
-/// Snapshot-time set-up of `time`: sleeping moves the virtual clock, and the time zone is UTC
-/// (`time.tzname` and friends exist, so `_strptime`, hence `datetime.strptime`, works).
-const TIME_SETUP: &str = "import time, _codefuel
+/// Snapshot-time set-up for CPython 3.11 compatibility (evalplus runs 3.11; docs/fidelity.md):
+/// - `time`: sleeping moves the virtual clock, and the time zone is UTC (`time.tzname` and
+///   friends exist, so `_strptime`, hence `datetime.strptime`, works);
+/// - `sys.version_info` / `sys.hexversion` say 3.11.7 (the CPython of the reference verdicts),
+///   so code that branches on the version takes its 3.11 path. `sys.version` still names
+///   RustPython.
+const COMPAT_SETUP: &str = "import time, sys, _codefuel
 time.sleep = _codefuel.sleep
 time.tzname = ('UTC', 'UTC')
 time.timezone = 0
 time.altzone = 0
 time.daylight = 0
+sys.version_info = sys.version_info.__replace__(minor=11, micro=7, releaselevel='final', serial=0)
+sys.hexversion = 0x030B07F0
+del time, sys, _codefuel
 ";
 
 /// The evaluation driver, loaded into the snapshot (not importable by programs).
@@ -174,7 +181,7 @@ fn build_interpreter() -> Interpreter {
                 vm.print_exception(&exc);
             }
         }
-        if let Err(exc) = vm.run_simple_string(TIME_SETUP) {
+        if let Err(exc) = vm.run_simple_string(COMPAT_SETUP) {
             vm.print_exception(&exc);
         }
         if let Err(exc) = fast_sum::install(vm) {
@@ -185,6 +192,12 @@ fn build_interpreter() -> Interpreter {
         }
         let _ = flush_stdio(vm);
     });
+    // From here on (the programs under test), CPython 3.11 mode: annotations are evaluated
+    // when their `def`, class body or module statement runs instead of lazily (PEP 649,
+    // 3.14), and syntax newer than 3.11 is a SyntaxError. The frozen standard library was
+    // compiled without it: it relies on lazy annotations (vendor/rustpython-codegen/ and
+    // vendor/rustpython-compiler/CODEFUEL-PATCH.md).
+    rustpython_vm::compiler::codegen::set_eager_annotations(true);
     interpreter
 }
 
