@@ -74,11 +74,13 @@ def special_oracle(dataset, entry_point, inp, out, exp, exact_match, atol):
     Returns (exact_match, skip_rest). skip_rest means the input is decided here: True only for
     HumanEval find_zero, whose result is the polynomial check alone.
 
-    Deliberate deviations for HumanEval/32 (find_zero): evalplus 0.3.1 checks the polynomial
-    and then `continue`s past the code that records a passing input, so it fails every sample,
-    canonical solution included; codefuel records the input as passed. And an output equal to
-    the canonical solution's also passes: on inputs with huge coefficients a one-ulp change in
-    the root (RustPython's libm `pow` versus glibc's) moves the polynomial's value far past atol.
+    HumanEval/32 (find_zero): evalplus 0.3.1 checks the polynomial and then `continue`s past
+    the code that records a passing input, so it fails every sample, canonical solution
+    included; the host reproduces that verdict (evalplus.rs, `oracle_never_passes`) and this
+    records the input honestly. An output equal to the canonical solution's also passes here:
+    on inputs with huge coefficients a one-ulp change in the root (RustPython's libm `pow`
+    versus glibc's) moves the polynomial's value far past atol, and evalplus's own run of that
+    solution passes the check (it lists no failing input).
     """
     if dataset == "mbpp":
         if entry_point == "are_equivalent":  # Mbpp/164

@@ -64,9 +64,19 @@ fn driver(name: &str, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
     globals.get_item(name, vm)
 }
 
-fn exception_name(exc: &PyBaseExceptionRef) -> Vec<u8> {
+/// `E` and the exception's class name; for a `ModuleNotFoundError`, `:` and the module's
+/// name after it (`EModuleNotFoundError:numpy`), so results can say which module is missing.
+fn exception_name(exc: &PyBaseExceptionRef, vm: &VirtualMachine) -> Vec<u8> {
     let mut out = b"E".to_vec();
-    out.extend_from_slice(exc.class().name().to_string().as_bytes());
+    let class = exc.class().name().to_string();
+    out.extend_from_slice(class.as_bytes());
+    if class == "ModuleNotFoundError"
+        && let Ok(name) = exc.as_object().get_attr("name", vm)
+        && let Some(name) = name.downcast_ref::<rustpython_vm::builtins::PyStr>()
+    {
+        out.push(b':');
+        out.extend_from_slice(name.to_string_lossy().as_bytes());
+    }
     out
 }
 
@@ -133,7 +143,7 @@ fn put_value(
                 .import("pickle", 0)
                 .and_then(|m| m.get_attr("dumps", vm))
                 .and_then(|dumps| dumps.call((obj.clone(),), vm))
-                .map_err(|e| exception_name(&e))?;
+                .map_err(|e| exception_name(&e, vm))?;
             let bytes = pickled
                 .downcast_ref::<rustpython_vm::builtins::PyBytes>()
                 .ok_or_else(|| b"Epickle".to_vec())?;
@@ -185,7 +195,7 @@ pub(crate) fn handle(request: &[u8], vm: &VirtualMachine) -> Vec<u8> {
         b'K' => compare(data, vm),
         _ => Ok(b"Eunknown op".to_vec()),
     };
-    result.unwrap_or_else(|exc| exception_name(&exc))
+    result.unwrap_or_else(|exc| exception_name(&exc, vm))
 }
 
 fn load(data: &[u8], vm: &VirtualMachine) -> PyResult<Vec<u8>> {
@@ -243,7 +253,7 @@ fn load(data: &[u8], vm: &VirtualMachine) -> PyResult<Vec<u8>> {
                     STATE.with(|s| s.borrow_mut().function = Some(function));
                     Ok(b"O".to_vec())
                 }
-                Err(exc) => Ok(exception_name(&exc)),
+                Err(exc) => Ok(exception_name(&exc, vm)),
             }
         }
         "matrix" => {
@@ -251,7 +261,7 @@ fn load(data: &[u8], vm: &VirtualMachine) -> PyResult<Vec<u8>> {
             let module_code = match compile.call((vm.ctx.new_str(code),), vm) {
                 Ok(c) => c,
                 Err(exc) => {
-                    let mut out = exception_name(&exc);
+                    let mut out = exception_name(&exc, vm);
                     out[0] = b'S';
                     return Ok(out);
                 }
@@ -274,7 +284,7 @@ fn reset_module(vm: &VirtualMachine) -> PyResult<Vec<u8>> {
             STATE.with(|s| s.borrow_mut().namespace = Some(namespace));
             Ok(b"O".to_vec())
         }
-        Err(exc) => Ok(exception_name(&exc)),
+        Err(exc) => Ok(exception_name(&exc, vm)),
     }
 }
 
@@ -297,7 +307,7 @@ fn call(mut data: &[u8], vm: &VirtualMachine) -> PyResult<Vec<u8>> {
     )?;
     let out = match caller.call((function, args.clone()), vm) {
         Ok(out) => out,
-        Err(exc) => return Ok(exception_name(&exc)),
+        Err(exc) => return Ok(exception_name(&exc, vm)),
     };
     let cap = if trusted { NO_CAP } else { max_bytes };
     let mut response = b"R".to_vec();
@@ -375,7 +385,7 @@ fn prepare(mut data: &[u8], vm: &VirtualMachine) -> PyResult<Vec<u8>> {
             Ok(code) => expressions.push(code),
             Err(err) => {
                 let exc = err.into_pyexception(vm, Some(&source));
-                let mut out = exception_name(&exc);
+                let mut out = exception_name(&exc, vm);
                 out[0] = b'S';
                 return Ok(out);
             }
@@ -429,7 +439,7 @@ fn eval_expr(mut data: &[u8], vm: &VirtualMachine) -> PyResult<Vec<u8>> {
     }
     let out = match vm.run_code_obj(code, Scope::with_builtins(None, globals, vm)) {
         Ok(out) => out,
-        Err(exc) => return Ok(exception_name(&exc)),
+        Err(exc) => return Ok(exception_name(&exc, vm)),
     };
     let mut response = b"R".to_vec();
     if let Err(err) = put_value(&mut response, &out, max_bytes, false, vm) {
@@ -468,6 +478,6 @@ fn compare(mut data: &[u8], vm: &VirtualMachine) -> PyResult<Vec<u8>> {
         } else {
             b"R0".to_vec()
         }),
-        Err(exc) => Ok(exception_name(&exc)),
+        Err(exc) => Ok(exception_name(&exc, vm)),
     }
 }

@@ -25,7 +25,7 @@ const ATTACKS: &[(&str, &str, &str, &str, &str)] = &[
         "import codefuel_driver\ncodefuel_driver.special_oracle = lambda *a: (True, True)\ndef has_close_elements(n, t):\n    return None\n",
         "fail",
         "fail",
-        "exception:ModuleNotFoundError",
+        "missing_module:codefuel_driver",
     ),
     (
         "forge result records for every input, then end the process",

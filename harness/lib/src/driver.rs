@@ -110,6 +110,16 @@ pub fn take_blobs(mut data: &[u8]) -> Option<(Vec<&[u8]>, &[u8])> {
     Some((blobs, data))
 }
 
+/// The exception class in a session's `E` response (`ModuleNotFoundError:numpy` →
+/// `ModuleNotFoundError`; the guest adds the missing module's name after a colon).
+pub fn exception_type(name: &[u8]) -> String {
+    let name = String::from_utf8_lossy(name);
+    match name.split_once(':') {
+        Some((type_name, _)) => type_name.to_owned(),
+        None => name.into_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,3 +139,4 @@ mod tests {
         assert!(take_blobs(&[255, 255, 255, 255]).is_none());
     }
 }
+

@@ -80,6 +80,29 @@ pub fn oracle_reads_input(dataset: DatasetKind, entry_point: &str) -> bool {
     )
 }
 
+/// Whether evalplus 0.3.1 can never pass this task: HumanEval/32 (`find_zero`). Its special
+/// oracle (`eval/__init__.py` unsafe_execute) checks the polynomial and then `continue`s past
+/// `details[i] = True; progress.value += 1`, so `untrusted_check` sees fewer details than
+/// inputs and turns every split that passed into `fail` (canonical solution included); a
+/// failing input still counts. codefuel gives the same verdicts (reason `oracle_never_passes`)
+/// and the same `fail_tests` ([`never_passing_fail_tests`]); per-input details stay honest.
+pub fn oracle_never_passes(dataset: DatasetKind, entry_point: &str) -> bool {
+    dataset == DatasetKind::Humaneval && entry_point == "find_zero"
+}
+
+/// The inputs evalplus lists as failed for a task of [`oracle_never_passes`]: only failing
+/// inputs advance its progress counter, so `details[:progress]` covers the first `failing`
+/// inputs (dataset order), none of them marked passed; all of those are listed with
+/// `--test-details`, the last of them without (`get_failed_tests`), and none when no input
+/// failed.
+pub fn never_passing_fail_tests(failing: usize, test_details: bool) -> std::ops::Range<usize> {
+    match (failing, test_details) {
+        (0, _) => 0..0,
+        (n, true) => 0..n,
+        (n, false) => n - 1..n,
+    }
+}
+
 /// Entry points with a special oracle in evalplus 0.3.1 (`eval/_special_oracle.py` and
 /// `unsafe_execute`), mirrored from `special_oracle` in `codefuel_driver.py`, which applies
 /// them (a test keeps the two lists in step). For other tasks an output is right exactly when

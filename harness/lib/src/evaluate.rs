@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::dataset::{Dataset, Problem};
 use crate::driver::{self, Worker};
 use crate::evalplus::{
-    EXEC_BUDGET, FuelPolicy, Status, atol_after_exact_match, has_special_oracle, oracle_reads_input,
+    EXEC_BUDGET, FuelPolicy, Status, atol_after_exact_match, has_special_oracle,
+    oracle_never_passes, oracle_reads_input,
 };
 use crate::groundtruth::{GroundTruth, Split, SplitTruth};
 use crate::parallel;
@@ -98,9 +99,35 @@ pub enum FailReason {
     },
     /// The split's whole budget ran out outside any input, or the program ended the process.
     Timeout,
+    /// Every input passed, but evalplus 0.3.1 fails every split of this task
+    /// ([`crate::evalplus::oracle_never_passes`]: HumanEval/32).
+    OracleNeverPasses,
+    /// The code imports a module the guest does not have (`ModuleNotFoundError`), such as
+    /// numpy, which evalplus's environment has (docs/fidelity.md).
+    MissingModule {
+        /// The module's name.
+        module: String,
+    },
 }
 
 impl FailReason {
+    /// The reason of an exception the guest reported as its class name (the `E` response of
+    /// a session), with `:module` after `ModuleNotFoundError`.
+    pub fn from_exception(name: &[u8]) -> Self {
+        let name = String::from_utf8_lossy(name);
+        match name.split_once(':') {
+            Some(("ModuleNotFoundError", module)) => FailReason::MissingModule {
+                module: module.to_owned(),
+            },
+            Some((type_name, _)) => FailReason::Exception {
+                type_name: type_name.to_owned(),
+            },
+            None => FailReason::Exception {
+                type_name: name.into_owned(),
+            },
+        }
+    }
+
     fn from_driver(reason: &str) -> Self {
         match reason.strip_prefix("exception:") {
             Some(type_name) => FailReason::Exception {
@@ -137,6 +164,8 @@ impl FailReason {
             FailReason::Crash { .. } => "crash".into(),
             FailReason::Unjudgeable { type_name } => format!("unjudgeable_output:{type_name}"),
             FailReason::Timeout => "timeout".into(),
+            FailReason::MissingModule { module } => format!("missing_module:{module}"),
+            FailReason::OracleNeverPasses => "oracle_never_passes".into(),
         }
     }
 }
@@ -387,9 +416,7 @@ fn parse_call(response: &[u8], return_args: bool, max_bytes: usize) -> CallResul
                 args,
             }
         }
-        Some((b'E', name)) => CallResult::Failed(FailReason::Exception {
-            type_name: String::from_utf8_lossy(name).into_owned(),
-        }),
+        Some((b'E', name)) => CallResult::Failed(FailReason::from_exception(name)),
         Some((b'U', why)) => CallResult::Failed(FailReason::Unjudgeable {
             type_name: String::from_utf8_lossy(why).into_owned(),
         }),
@@ -510,9 +537,7 @@ pub fn check_split(
             Ok(response) => {
                 // evalplus: the code raised while loading (or the entry point is missing).
                 let reason = match response.split_first() {
-                    Some((b'E', name)) => FailReason::Exception {
-                        type_name: String::from_utf8_lossy(name).into_owned(),
-                    },
+                    Some((b'E', name)) => FailReason::from_exception(name),
                     _ => FailReason::Crash {
                         message: "an unreadable load response".into(),
                     },
@@ -633,12 +658,17 @@ pub fn check_split(
         .find(|i| !i.passed)
         .and_then(|i| i.reason.clone());
     let all_judged = inputs.len() == n;
-    let status = if reason.is_none() && all_judged {
-        Status::Pass
-    } else {
-        Status::Fail
-    };
-    Ok(finish(status, inputs, reason))
+    if reason.is_none() && all_judged {
+        if oracle_never_passes(dataset.kind, &problem.entry_point) {
+            return Ok(finish(
+                Status::Fail,
+                inputs,
+                Some(FailReason::OracleNeverPasses),
+            ));
+        }
+        return Ok(finish(Status::Pass, inputs, None));
+    }
+    Ok(finish(Status::Fail, inputs, reason))
 }
 
 fn finish(status: Status, mut inputs: Vec<InputResult>, reason: Option<FailReason>) -> SplitResult {

@@ -326,7 +326,7 @@ impl Worker<'_> {
         Ok(match answer.result.as_deref() {
             Ok(b"R1") => Ok(true),
             Ok(b"R0") => Ok(false),
-            Ok([b'E', name @ ..]) => Err(String::from_utf8_lossy(name).into_owned()),
+            Ok([b'E', name @ ..]) => Err(driver::exception_type(name)),
             // Only a hostile value makes the trusted comparison fail.
             _ => Err("comparison failed".into()),
         })
@@ -421,7 +421,7 @@ fn load_code<'s>(
         Ok([b'E', name @ ..]) => Err(cell(
             CellStatus::Error,
             fuel,
-            Some(String::from_utf8_lossy(name).into_owned()),
+            Some(driver::exception_type(name)),
             Judged::Outside,
         )),
         Ok(_) => Err(unreadable()),
@@ -456,7 +456,7 @@ fn run_test(
         match answer.result.as_deref() {
             Ok(b"O") => {}
             Ok([b'E', name @ ..]) => {
-                let error = String::from_utf8_lossy(name).into_owned();
+                let error = driver::exception_type(name);
                 return Ok(cell(CellStatus::Error, 0, Some(error), Judged::Outside));
             }
             Ok(_) => return Ok(unreadable()),
@@ -585,7 +585,7 @@ fn evaluated(result: std::result::Result<Vec<u8>, Verdict>, used: u64, limit: u6
         Some((b'E', name)) => Evaluated::Cell(cell(
             CellStatus::Error,
             used,
-            Some(String::from_utf8_lossy(name).into_owned()),
+            Some(driver::exception_type(name)),
             Judged::Outside,
         )),
         Some((b'U', why)) => Evaluated::Cell(cell(

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::dataset::{Dataset, DatasetKind, Problem};
 use crate::error::bad_input;
-use crate::evalplus::{FuelPolicy, Status};
+use crate::evalplus::{FuelPolicy, Status, never_passing_fail_tests, oracle_never_passes};
 use crate::evaluate::{FailReason, InputResult, SampleResult, SplitResult};
 use crate::groundtruth::Split;
 use crate::jsonl::{array_items, lenient_value};
@@ -297,7 +297,13 @@ impl ResultsFile {
 
 /// The failing inputs as evalplus lists them: all of them with `--test-details`, else the
 /// one that failed (or, for a split that never finished, the highest input reached).
-fn fail_tests(problem: &Problem, split: Split, result: &SplitResult, details: bool) -> Vec<Value> {
+fn fail_tests(
+    kind: DatasetKind,
+    problem: &Problem,
+    split: Split,
+    result: &SplitResult,
+    details: bool,
+) -> Vec<Value> {
     if result.status == Status::Pass || result.inputs.is_empty() {
         return Vec::new();
     }
@@ -308,7 +314,9 @@ fn fail_tests(problem: &Problem, split: Split, result: &SplitResult, details: bo
     let Ok(items) = array_items(raw) else {
         return Vec::new();
     };
-    let indices: Vec<usize> = if details {
+    let indices: Vec<usize> = if oracle_never_passes(kind, &problem.entry_point) {
+        never_passing_fail_tests(result.failing_inputs().count(), details).collect()
+    } else if details {
         result.failing_inputs().collect()
     } else {
         let failing = result.failing_inputs().next();
@@ -332,6 +340,7 @@ struct SplitFields {
 }
 
 fn split_fields(
+    kind: DatasetKind,
     problem: &Problem,
     split: Split,
     result: Option<&SplitResult>,
@@ -355,7 +364,7 @@ fn split_fields(
     });
     SplitFields {
         status: Some(result.status),
-        fail_tests: fail_tests(problem, split, result, details),
+        fail_tests: fail_tests(kind, problem, split, result, details),
         fuel: Some(result.fuel()),
         fail_reason: Some(result.reason.as_ref().map(FailReason::label)),
         details: rows,
@@ -369,8 +378,20 @@ pub fn results_file(ctx: &ReportContext<'_>, results: &[SampleResult]) -> Result
         let Some(problem) = ctx.dataset.get(&r.sample.task_id) else {
             continue; // samples are matched to the dataset before they run
         };
-        let base = split_fields(problem, Split::Base, Some(&r.base), ctx.test_details);
-        let plus = split_fields(problem, Split::Plus, r.plus.as_ref(), ctx.test_details);
+        let base = split_fields(
+            ctx.dataset.kind,
+            problem,
+            Split::Base,
+            Some(&r.base),
+            ctx.test_details,
+        );
+        let plus = split_fields(
+            ctx.dataset.kind,
+            problem,
+            Split::Plus,
+            r.plus.as_ref(),
+            ctx.test_details,
+        );
         eval.entry(r.sample.task_id.clone())
             .or_default()
             .push(ResultRow {
