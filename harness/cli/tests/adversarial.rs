@@ -28,6 +28,20 @@ const ATTACKS: &[(&str, &str, &str, &str, &str)] = &[
         "missing_module:codefuel_driver",
     ),
     (
+        "a missing module with a 100 kB name: the reason is cut, not the verdict",
+        "raise ModuleNotFoundError('no', name='m' * 100_000)\n",
+        "fail",
+        "fail",
+        "missing_module:mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm",
+    ),
+    (
+        "a 100 kB exception class name",
+        "raise type('E' * 100_000, (Exception,), {})()\n",
+        "fail",
+        "fail",
+        "exception:EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE",
+    ),
+    (
         "forge result records for every input, then end the process",
         "import _codefuel, json, os\nheader = _codefuel.payload()\nfor i in range(1000):\n    _codefuel.emit('result', b'%d 1 0 ' % i)\n_codefuel.emit('done', b'')\nos._exit(0)\n",
         "fail",

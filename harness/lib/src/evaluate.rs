@@ -33,6 +33,10 @@ pub const SAMPLE_BACKSTOP: std::time::Duration = std::time::Duration::from_secs(
 /// output, so it only ever shows up in crash messages.
 pub const SAMPLE_OUTPUT_BYTES: usize = 64 << 10;
 
+/// The longest exception class or module name a failure reason keeps, in characters (real
+/// ones are far shorter; the code under test chooses them).
+pub const MAX_NAME_CHARS: usize = 128;
+
 /// How an evaluation runs.
 #[derive(Clone, Debug)]
 pub struct EvalOptions {
@@ -112,18 +116,21 @@ pub enum FailReason {
 
 impl FailReason {
     /// The reason of an exception the guest reported as its class name (the `E` response of
-    /// a session), with `:module` after `ModuleNotFoundError`.
+    /// a session), with `:module` after `ModuleNotFoundError`. The code under test chooses
+    /// both (a class name, a `name=` argument), so each is cut to [`MAX_NAME_CHARS`].
     pub fn from_exception(name: &[u8]) -> Self {
         let name = String::from_utf8_lossy(name);
+        let name: String = name.chars().take(2 * MAX_NAME_CHARS + 1).collect();
+        let cut = |s: &str| s.chars().take(MAX_NAME_CHARS).collect::<String>();
         match name.split_once(':') {
             Some(("ModuleNotFoundError", module)) => FailReason::MissingModule {
-                module: module.to_owned(),
+                module: cut(module),
             },
             Some((type_name, _)) => FailReason::Exception {
-                type_name: type_name.to_owned(),
+                type_name: cut(type_name),
             },
             None => FailReason::Exception {
-                type_name: name.into_owned(),
+                type_name: cut(&name),
             },
         }
     }
