@@ -139,4 +139,3 @@ mod tests {
         assert!(take_blobs(&[255, 255, 255, 255]).is_none());
     }
 }
-
