@@ -206,15 +206,9 @@ impl Engine {
         }
         let memory_mib = request.memory_mib.min(MAX_MEMORY_MIB);
         let task_ids: Vec<&str> = covered.iter().copied().collect();
-        let truth = groundtruth::load_or_compute(
-            &dataset,
-            &task_ids,
-            &self.sandbox,
-            &self.cache_dir,
-            self.jobs,
-            progress,
-        )
-        .context("computing expected outputs")?;
+        let truth = self
+            .ground_truth(&dataset, &task_ids, progress)
+            .context("computing expected outputs")?;
         let options = EvalOptions {
             base_only: request.base_only,
             test_details: request.test_details,
@@ -245,6 +239,24 @@ impl Engine {
             summary: report::summary(&ctx, &results),
             samples: results,
         })
+    }
+
+    /// The canonical solutions' outputs and fuel for `task_ids`: from this engine's cache,
+    /// computed (and cached) for the tasks not there yet.
+    fn ground_truth(
+        &self,
+        dataset: &Dataset,
+        task_ids: &[&str],
+        progress: &dyn Progress,
+    ) -> anyhow::Result<groundtruth::GroundTruth> {
+        groundtruth::load_or_compute(
+            dataset,
+            task_ids,
+            &self.sandbox,
+            &self.cache_dir,
+            self.jobs,
+            progress,
+        )
     }
 
     /// The per-sample fuel of `samples` (evaluated with default limits, base and plus): from
@@ -444,15 +456,9 @@ impl Engine {
             )));
         }
         // The canonical solution's fuel on the same plus inputs (cached by `evaluate`).
-        let truth = groundtruth::load_or_compute(
-            &dataset,
-            &task_ids,
-            &self.sandbox,
-            &self.cache_dir,
-            self.jobs,
-            progress,
-        )
-        .context("loading the canonical solutions' fuel")?;
+        let truth = self
+            .ground_truth(&dataset, &task_ids, progress)
+            .context("loading the canonical solutions' fuel")?;
         let canonical = |task: &str| -> u64 { truth.tasks[task].plus.fuel.iter().sum() };
         Ok(efficiency::profile_report(
             &dataset, request, &fuels, &canonical,
