@@ -10,6 +10,7 @@ use codefuel::api::{DEFAULT_EVAL_MEMORY_MIB, DEFAULT_RUN_MEMORY_MIB};
 use codefuel::evalplus::{DEFAULT_GT_FUEL_FACTOR, DEFAULT_MIN_FUEL, FuelPolicy};
 use codefuel::runtime::{DEFAULT_FUEL, DEFAULT_TIMEOUT};
 use commands::cache::{self, CacheArgs};
+use commands::judge::{self, JudgeArgs};
 use commands::matrix::{self, MatrixArgs};
 use commands::pairs::{self, PairsArgs, ScoreArgs};
 use commands::run::{self, exit_status};
@@ -105,6 +106,26 @@ enum Command {
         #[command(flatten)]
         runner: RunnerArgs,
     },
+    /// Judge programs on stdin/stdout tests (RL and contest datasets), outputs compared outside
+    /// the sandbox.
+    #[command(
+        long_about = "Judge programs on stdin/stdout tests, as RL and contest datasets \
+        test them.\n\n\
+        Input: JSONL, one task per line, in any of these shapes (the program is \"code\", else \
+        \"completion\", else \"solution\"):\n\
+        - codefuel's: {\"id\", \"code\", \"tests\": {\"stdin_stdout\": [{\"input\", \"output\"}]}}\n\
+        - APPS / TACO: \"input_output\", a JSON string with \"inputs\" and \"outputs\" lists\n\
+        - CodeContests: \"public_tests\", \"private_tests\", \"generated_tests\", each \
+        {\"input\": [..], \"output\": [..]}\n\n\
+        Each test runs the program in a fresh sandbox with its input on stdin and its own fuel \
+        limit; the expected output never enters the sandbox. stdout passes when it equals the \
+        expected output after trailing whitespace on each line and trailing blank lines are \
+        dropped (--exact: byte for byte). Output: one line per task with each test's verdict \
+        (pass, wrong_answer, exception, fuel_limit, memory, stack_overflow, crash, skipped), \
+        fuel and, on failure, the start of its stdout; pass_rate, all_passed, reward (1 when \
+        all pass) and total fuel. Function-call and assert tests are not judged yet."
+    )]
+    Judge(JudgeArgs),
     /// Run every generated code against every generated test of each problem (the execution
     /// matrix that `pairs` and `score` read).
     #[command(
@@ -203,6 +224,7 @@ fn main() -> ExitCode {
             output,
             &runner,
         ),
+        Command::Judge(args) => judge::execute(&args),
         Command::Matrix(args) => matrix::execute(&args),
         Command::Pairs(args) => pairs::pairs(&args),
         Command::Score(args) => pairs::score(&args),

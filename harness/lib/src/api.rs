@@ -27,6 +27,7 @@ use crate::efficiency::{self, ProfileReport, SampleFuel, SpeedupReport};
 use crate::error::{Error, Result, bad_input};
 use crate::evalplus::FuelPolicy;
 use crate::evaluate::{EvalOptions, InputOrder, SampleResult};
+use crate::judge::{self, JudgeOptions, JudgeResult, JudgeTask};
 use crate::matrix::{MatrixOptions, MatrixProblem, ProblemMatrix, problem_matrix_with};
 use crate::prefs::{PairKind, PairOptions, Strategy};
 use crate::progress::Progress;
@@ -369,6 +370,36 @@ impl Engine {
         })
     }
 
+    /// Judges each task's program on its stdin/stdout tests, the outputs compared on the host
+    /// ([`crate::judge`]). Tasks are spread over the workers; results come back in order.
+    ///
+    /// ```
+    /// use codefuel::judge::{IoCase, JudgeTask};
+    /// use codefuel::{Engine, JudgeRequest, progress::Silent};
+    /// let engine = Engine::new(&Default::default())?;
+    /// let task = JudgeTask {
+    ///     id: "sum".into(),
+    ///     code: "a, b = map(int, input().split())\nprint(a + b)".into(),
+    ///     tests: vec![IoCase { input: "1 2\n".into(), output: "3\n".into() }],
+    /// };
+    /// let results = engine.judge(&JudgeRequest::new(vec![task]), &Silent)?;
+    /// assert!(results[0].all_passed);
+    /// # Ok::<(), codefuel::Error>(())
+    /// ```
+    pub fn judge(
+        &self,
+        request: &JudgeRequest,
+        progress: &dyn Progress,
+    ) -> Result<Vec<JudgeResult>> {
+        let results = crate::progress::stage(progress, "judging", request.tasks.len(), || {
+            parallel::map(&request.tasks, self.jobs, progress, |task| {
+                judge::judge_task(&self.sandbox, task, &request.options)
+                    .map_err(|e| anyhow::anyhow!("task {:?}: {e}", task.id))
+            })
+        });
+        Ok(results.into_iter().collect::<anyhow::Result<Vec<_>>>()?)
+    }
+
     /// Compares two sample sets' efficiency in fuel on the tasks both pass. Evaluation results
     /// next to the samples are reused when they match (see [`Engine::sample_fuels`]).
     ///
@@ -624,6 +655,26 @@ pub struct MatrixReport {
     pub wall: Duration,
     /// Worker threads it ran on.
     pub jobs: usize,
+}
+
+/// Programs to judge on their tests, and how.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JudgeRequest {
+    /// The tasks.
+    pub tasks: Vec<JudgeTask>,
+    /// Limits and comparison.
+    #[serde(default)]
+    pub options: JudgeOptions,
+}
+
+impl JudgeRequest {
+    /// `tasks` with the default options.
+    pub fn new(tasks: Vec<JudgeTask>) -> Self {
+        JudgeRequest {
+            tasks,
+            options: JudgeOptions::default(),
+        }
+    }
 }
 
 /// Efficiency comparison of two sample sets.

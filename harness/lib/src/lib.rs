@@ -23,6 +23,8 @@
 //!   the session protocol is in [`driver`], the typed values in [`value`]) → [`report`]
 //!   (the results file, pass@k) → [`efficiency`] (speedup and profile from results).
 //! - Preference data: [`matrix`] (codes × tests) → [`prefs`] (CodeDPO, AceCoder, RRTF).
+//! - RL-style judging: [`judge`] (stdin/stdout tests from codefuel's, APPS's and
+//!   CodeContests' task shapes, compared on the host).
 //! - [`evalplus`]: the host half of the evalplus 0.3.1 compatibility rules (fuel limits,
 //!   statuses); the guest half is `guests/python/driver/codefuel_driver.py`.
 //! - Helpers: [`files`] (JSONL and atomic writes), [`jsonl`] (Python-flavoured JSON),
@@ -38,6 +40,7 @@ pub mod evaluate;
 pub mod files;
 pub mod groundtruth;
 pub mod jsonl;
+pub mod judge;
 pub mod matrix;
 pub mod parallel;
 pub mod prefs;
@@ -48,8 +51,9 @@ pub mod stats;
 pub mod value;
 
 pub use api::{
-    Engine, EngineConfig, EvaluateRequest, Evaluation, MatrixReport, MatrixRequest, PairFormat,
-    PairsReport, PairsRequest, ProfileRequest, RunRequest, SpeedupRequest, pairs, score,
+    Engine, EngineConfig, EvaluateRequest, Evaluation, JudgeRequest, MatrixReport, MatrixRequest,
+    PairFormat, PairsReport, PairsRequest, ProfileRequest, RunRequest, SpeedupRequest, pairs,
+    score,
 };
 pub use codefuel_runtime as runtime;
 pub use codefuel_runtime::{RunOutcome, Verdict};

@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub mod cache;
 pub mod evaluate;
+pub mod judge;
 pub mod matrix;
 pub mod pairs;
 pub mod run;
