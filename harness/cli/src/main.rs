@@ -106,24 +106,29 @@ enum Command {
         #[command(flatten)]
         runner: RunnerArgs,
     },
-    /// Judge programs on stdin/stdout tests (RL and contest datasets), outputs compared outside
-    /// the sandbox.
+    /// Judge programs on stdin/stdout or function-call tests (RL and contest datasets), outputs
+    /// compared outside the sandbox.
     #[command(
-        long_about = "Judge programs on stdin/stdout tests, as RL and contest datasets \
-        test them.\n\n\
+        long_about = "Judge programs on stdin/stdout or function-call tests, as RL and contest \
+        datasets test them.\n\n\
         Input: JSONL, one task per line, in any of these shapes (the program is \"code\", else \
         \"completion\", else \"solution\"):\n\
-        - codefuel's: {\"id\", \"code\", \"tests\": {\"stdin_stdout\": [{\"input\", \"output\"}]}}\n\
-        - APPS / TACO: \"input_output\", a JSON string with \"inputs\" and \"outputs\" lists\n\
+        - codefuel's: {\"id\", \"code\", \"tests\": {\"stdin_stdout\": [{\"input\", \"output\"}]}} \
+        or {\"id\", \"code\", \"tests\": {\"fn_name\", \"calls\": [{\"args\": [..], \"expected\"}]}}\n\
+        - APPS / TACO: \"input_output\", a JSON string with \"inputs\" and \"outputs\" lists \
+        (with \"fn_name\": argument lists and return values)\n\
         - CodeContests: \"public_tests\", \"private_tests\", \"generated_tests\", each \
         {\"input\": [..], \"output\": [..]}\n\n\
-        Each test runs the program in a fresh sandbox with its input on stdin and its own fuel \
-        limit; the expected output never enters the sandbox. stdout passes when it equals the \
-        expected output after trailing whitespace on each line and trailing blank lines are \
-        dropped (--exact: byte for byte). Output: one line per task with each test's verdict \
+        Each test runs the program in a fresh sandbox with its own fuel limit; the expected \
+        output never enters the sandbox. stdout passes when it equals the expected output after \
+        trailing whitespace on each line and trailing blank lines are dropped (--exact: byte \
+        for byte). A call runs fn_name (or Solution().fn_name) on the arguments; its return \
+        value travels back as JSON and passes when it equals the expected value as Python's == \
+        would say (floats within 1e-6 + 1e-7 relative, as evalplus), or the only element of an \
+        expected one-element list (APPS). Output: one line per task with each test's verdict \
         (pass, wrong_answer, exception, fuel_limit, memory, stack_overflow, crash, skipped), \
         fuel and, on failure, the start of its stdout; pass_rate, all_passed, reward (1 when \
-        all pass) and total fuel. Function-call and assert tests are not judged yet."
+        all pass) and total fuel. Assert tests are not judged yet."
     )]
     Judge(JudgeArgs),
     /// Run every generated code against every generated test of each problem (the execution

@@ -36,7 +36,15 @@ fn judges_each_task_shape_on_the_host() {
     let ids: Vec<&str> = results.iter().map(|r| r["id"].as_str().unwrap()).collect();
     assert_eq!(
         ids,
-        ["sum-ok", "sum-wrong", "4000", "loop-forever", "crash"]
+        [
+            "sum-ok",
+            "sum-wrong",
+            "4000",
+            "loop-forever",
+            "crash",
+            "two-sum",
+            "4001"
+        ]
     );
     assert_eq!(
         verdicts(&results[0]),
@@ -68,8 +76,18 @@ fn judges_each_task_shape_on_the_host() {
     );
     assert_eq!(verdicts(&results[4]), ["pass", "exception"]);
     assert_eq!(results[4]["tests"][1]["error"], "ZeroDivisionError");
+    assert_eq!(
+        verdicts(&results[5]),
+        ["pass", "pass"],
+        "Solution().twoSum; what it prints is not its answer"
+    );
+    assert_eq!(
+        verdicts(&results[6]),
+        ["pass", "pass", "exception"],
+        "APPS fn_name: [1.5] wraps 1.5, float tolerance, mean([]) raises"
+    );
     assert!(
-        stdout.contains("5 tasks: 2 passed every test (40.0 %)"),
+        stdout.contains("7 tasks: 3 passed every test (42.9 %)"),
         "{stdout}"
     );
     // Deterministic: the same fuel again.
@@ -91,6 +109,46 @@ fn limits_and_comparison_flags() {
     // --exact: "6" was expected without the newline print adds.
     assert_eq!(verdicts(&results[0]), ["pass", "wrong_answer"]);
     assert_eq!(verdicts(&results[2]), ["wrong_answer", "skipped"]);
+}
+
+#[test]
+fn a_call_cannot_pass_with_a_value_that_only_claims_equality() {
+    // The return value is judged as data on the host, never by its own `__eq__`.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("tasks.jsonl");
+    let output = dir.path().join("out.jsonl");
+    let tests = r#""tests": {"fn_name": "f", "calls": [{"args": [], "expected": [1, 2]}]}"#;
+    let tasks = [
+        "class L(list):\n    def __eq__(self, other):\n        return True\ndef f():\n    return L([9])\n",
+        "class A:\n    def __eq__(self, other):\n        return True\ndef f():\n    return A()\n",
+        "import json\njson.dumps = lambda v: '[1, 2]'\ndef f():\n    return 0\n",
+        "def f():\n    return [1, 2]\n",
+    ];
+    let text: String = tasks
+        .iter()
+        .map(|code| format!("{{\"code\": {}, {tests}}}\n", serde_json::json!(code)))
+        .collect();
+    std::fs::write(&input, text).unwrap();
+    ok(&codefuel(&[
+        "judge",
+        "-q",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ]));
+    let results = lines(&output);
+    assert_eq!(
+        verdicts(&results[0]),
+        ["wrong_answer"],
+        "a list subclass is its contents"
+    );
+    assert_eq!(verdicts(&results[1]), ["exception"], "not a JSON value");
+    assert_eq!(results[1]["tests"][0]["error"], "TypeError");
+    assert_eq!(verdicts(&results[3]), ["pass"]);
+    // Patching json.dumps changes how the program prints its own answer, nothing else: the
+    // program always controls what it answers, never the expected value or the comparison.
+    assert_eq!(verdicts(&results[2]), ["pass"]);
 }
 
 #[test]

@@ -370,20 +370,33 @@ impl Engine {
         })
     }
 
-    /// Judges each task's program on its stdin/stdout tests, the outputs compared on the host
-    /// ([`crate::judge`]). Tasks are spread over the workers; results come back in order.
+    /// Judges each task's program on its stdin/stdout or function-call tests, outputs and
+    /// return values compared on the host ([`crate::judge`]). Tasks are spread over the
+    /// workers; results come back in order.
     ///
     /// ```
-    /// use codefuel::judge::{IoCase, JudgeTask};
+    /// use codefuel::judge::{Call, IoCase, JudgeTask, Tests};
     /// use codefuel::{Engine, JudgeRequest, progress::Silent};
+    /// use serde_json::json;
     /// let engine = Engine::new(&Default::default())?;
-    /// let task = JudgeTask {
+    /// let stdin = JudgeTask {
     ///     id: "sum".into(),
     ///     code: "a, b = map(int, input().split())\nprint(a + b)".into(),
-    ///     tests: vec![IoCase { input: "1 2\n".into(), output: "3\n".into() }],
+    ///     tests: Tests::StdinStdout {
+    ///         stdin_stdout: vec![IoCase { input: "1 2\n".into(), output: "3\n".into() }],
+    ///     },
     /// };
-    /// let results = engine.judge(&JudgeRequest::new(vec![task]), &Silent)?;
+    /// let call = JudgeTask {
+    ///     id: "add".into(),
+    ///     code: "def add(a, b):\n    return a - b".into(),
+    ///     tests: Tests::Calls {
+    ///         fn_name: "add".into(),
+    ///         calls: vec![Call { args: vec![json!(1), json!(2)], expected: json!(3) }],
+    ///     },
+    /// };
+    /// let results = engine.judge(&JudgeRequest::new(vec![stdin, call]), &Silent)?;
     /// assert!(results[0].all_passed);
+    /// assert_eq!(results[1].reward, 0.0);
     /// # Ok::<(), codefuel::Error>(())
     /// ```
     pub fn judge(

@@ -1,11 +1,12 @@
-//! Judging programs the way RL and contest datasets test them: standard input in, standard
-//! output compared on the host.
+//! Judging programs the way RL and contest datasets test them: standard input in and standard
+//! output compared, or a named function called with JSON arguments and its return value
+//! compared.
 //!
-//! Each test runs the program in a fresh sandbox with the test's input on stdin and its own
-//! fuel limit; the expected output never enters the sandbox, and the comparison happens here
-//! ([`outputs_match`]). Task lines come in codefuel's own shape or in the datasets' native
-//! ones ([`JudgeTask`]). Function-call and assert-shaped tests are not judged yet: a task
-//! with them is an input error that says so.
+//! Each test runs the program in a fresh sandbox with its own fuel limit; the expected output
+//! never enters the sandbox, and the comparison happens here ([`outputs_match`],
+//! [`values_match`]). Task lines come in codefuel's own shape or in the datasets' native ones
+//! ([`JudgeTask`]). Assert-shaped tests are not judged yet: a task with them is an input error
+//! that says so.
 
 use std::time::Duration;
 
@@ -25,6 +26,50 @@ pub const DEFAULT_FUEL_PER_TEST: u64 = FUEL_PER_SECOND;
 /// Bytes of a failing test's stdout kept in its result (the rest is cut).
 pub const KEPT_STDOUT_BYTES: usize = 4 << 10;
 
+/// A task's tests: all of one kind. In JSON, `{"stdin_stdout": [..]}` or
+/// `{"fn_name": "f", "calls": [..]}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Tests {
+    /// Run the program with each input on stdin; compare its stdout.
+    StdinStdout {
+        /// The tests.
+        stdin_stdout: Vec<IoCase>,
+    },
+    /// Call `fn_name` (a function, or a method of `Solution()` when the program defines
+    /// `class Solution`) with each call's arguments; compare the return value.
+    Calls {
+        /// The function's name.
+        fn_name: String,
+        /// The calls.
+        calls: Vec<Call>,
+    },
+}
+
+impl Tests {
+    /// How many tests.
+    pub fn len(&self) -> usize {
+        match self {
+            Tests::StdinStdout { stdin_stdout } => stdin_stdout.len(),
+            Tests::Calls { calls, .. } => calls.len(),
+        }
+    }
+
+    /// No tests at all.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One function-call test.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Call {
+    /// Positional arguments, as JSON.
+    pub args: Vec<Value>,
+    /// The value it must return, as JSON ([`values_match`]).
+    pub expected: Value,
+}
+
 /// One stdin/stdout test.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IoCase {
@@ -36,13 +81,14 @@ pub struct IoCase {
 
 /// A task to judge: one program and its tests, read from one JSONL line. Accepted shapes
 /// (the code is `code`, else `completion`, else `solution`):
-/// - codefuel's: `{"id", "code", "tests": {"stdin_stdout": [{"input", "output"}, ..]}}`;
+/// - codefuel's: `{"id", "code", "tests": {"stdin_stdout": [{"input", "output"}, ..]}}` or
+///   `{"id", "code", "tests": {"fn_name", "calls": [{"args": [..], "expected"}, ..]}}`;
 /// - APPS / TACO: `"input_output"`, a JSON string (or object) with `inputs` and `outputs`
-///   lists (an `fn_name` makes it a call-based problem, not judged yet);
+///   lists; with `fn_name`, each input is a call's argument list;
 /// - CodeContests: `public_tests`, `private_tests`, `generated_tests`, each
 ///   `{"input": [..], "output": [..]}`, judged in that order.
 ///
-/// Serialized, a task is `{"id", "code", "tests": [{"input", "output"}, ..]}`.
+/// Serialized, a task is codefuel's shape above.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JudgeTask {
     /// The task's id (`id`, `task_id`, `problem_id` or `name`; else its line number).
@@ -50,7 +96,7 @@ pub struct JudgeTask {
     /// The program.
     pub code: String,
     /// Its tests.
-    pub tests: Vec<IoCase>,
+    pub tests: Tests,
 }
 
 impl JudgeTask {
@@ -91,7 +137,7 @@ impl JudgeTask {
                     );
                 }
             }
-            all
+            Tests::StdinStdout { stdin_stdout: all }
         } else {
             return Err(bad(
                 "no tests: expected \"tests\", \"input_output\" (APPS/TACO) or \
@@ -103,25 +149,37 @@ impl JudgeTask {
     }
 }
 
-/// `{"stdin_stdout": [{"input", "output"}, ..]}`.
-fn own_tests(tests: &Value) -> std::result::Result<Vec<IoCase>, String> {
+/// `{"stdin_stdout": [{"input", "output"}, ..]}` or `{"fn_name", "calls": [..]}`.
+fn own_tests(tests: &Value) -> std::result::Result<Tests, String> {
     if let Some(cases) = tests.get("stdin_stdout") {
-        return serde_json::from_value(cases.clone()).map_err(|e| {
+        let stdin_stdout = serde_json::from_value(cases.clone()).map_err(|e| {
             format!("\"stdin_stdout\" must be a list of {{\"input\", \"output\"}} strings ({e})")
+        })?;
+        return Ok(Tests::StdinStdout { stdin_stdout });
+    }
+    if tests.get("fn_name").is_some() || tests.get("calls").is_some() {
+        let shape_ok = tests.get("fn_name").is_some_and(Value::is_string)
+            && tests.get("calls").is_some_and(Value::is_array);
+        let parsed = if shape_ok {
+            serde_json::from_value(tests.clone()).map_err(|e| e.to_string())
+        } else {
+            Err("no \"fn_name\" string or no \"calls\" list".to_owned())
+        };
+        return parsed.map_err(|e| {
+            format!(
+                "function-call tests must be {{\"fn_name\": str, \"calls\": [{{\"args\": [..], \"expected\": ..}}]}} ({e})"
+            )
         });
     }
-    for shape in ["fn_name", "calls", "asserts"] {
-        if tests.get(shape).is_some() {
-            return Err(format!(
-                "\"{shape}\" tests are not judged yet; this version judges \"stdin_stdout\" tests"
-            ));
-        }
+    if tests.get("asserts").is_some() {
+        return Err("\"asserts\" tests are not judged yet; this version judges \"stdin_stdout\" and \"fn_name\" tests".into());
     }
-    Err("\"tests\" must hold \"stdin_stdout\"".into())
+    Err("\"tests\" must hold \"stdin_stdout\", or \"fn_name\" and \"calls\"".into())
 }
 
-/// APPS / TACO `input_output`: a JSON string (or object) of parallel `inputs`/`outputs`.
-fn apps_tests(io: &Value) -> std::result::Result<Vec<IoCase>, String> {
+/// APPS / TACO `input_output`: a JSON string (or object) of parallel `inputs`/`outputs`; with
+/// `fn_name`, each input is a call's argument list and each output its expected value.
+fn apps_tests(io: &Value) -> std::result::Result<Tests, String> {
     let parsed;
     let io = match io {
         Value::String(text) => {
@@ -131,13 +189,42 @@ fn apps_tests(io: &Value) -> std::result::Result<Vec<IoCase>, String> {
         }
         other => other,
     };
-    if io.get("fn_name").is_some() {
-        return Err(
-            "a call-based problem (\"fn_name\"): not judged yet; this version judges stdin/stdout problems"
-                .into(),
-        );
+    if let Some(fn_name) = io.get("fn_name") {
+        let fn_name = fn_name
+            .as_str()
+            .ok_or("\"input_output\": \"fn_name\" is not a string")?
+            .to_owned();
+        let list = |key: &str| {
+            io.get(key)
+                .and_then(Value::as_array)
+                .ok_or(format!("\"input_output\": no \"{key}\" list"))
+        };
+        let (inputs, outputs) = (list("inputs")?, list("outputs")?);
+        if inputs.len() != outputs.len() {
+            return Err(format!(
+                "\"input_output\": {} \"inputs\" but {} \"outputs\"",
+                inputs.len(),
+                outputs.len()
+            ));
+        }
+        let calls = inputs
+            .iter()
+            .zip(outputs)
+            .map(|(args, expected)| {
+                let args = args
+                    .as_array()
+                    .ok_or("\"input_output\": a call's \"inputs\" entry is not an argument list")?;
+                Ok(Call {
+                    args: args.clone(),
+                    expected: expected.clone(),
+                })
+            })
+            .collect::<std::result::Result<_, String>>()?;
+        return Ok(Tests::Calls { fn_name, calls });
     }
-    parallel_lists(io, "inputs", "outputs").map_err(|why| format!("\"input_output\": {why}"))
+    let stdin_stdout = parallel_lists(io, "inputs", "outputs")
+        .map_err(|why| format!("\"input_output\": {why}"))?;
+    Ok(Tests::StdinStdout { stdin_stdout })
 }
 
 /// Tests from two parallel lists of strings (a list of lines counts as their join).
@@ -281,7 +368,8 @@ pub struct JudgeResult {
     pub fuel: u64,
 }
 
-/// Runs `task`'s program on each test in `sandbox` and judges its stdout on the host.
+/// Runs `task`'s program on each test in `sandbox` and judges its stdout, or the value its
+/// function returned, on the host.
 pub fn judge_task(
     sandbox: &Sandbox,
     task: &JudgeTask,
@@ -293,7 +381,7 @@ pub fn judge_task(
         .with_timeout(backstop(options.fuel_per_test));
     let mut tests = Vec::with_capacity(task.tests.len());
     let mut failed = false;
-    for case in &task.tests {
+    for i in 0..task.tests.len() {
         if failed && options.stop_at_first_failure {
             tests.push(TestResult {
                 verdict: TestVerdict::Skipped,
@@ -303,9 +391,24 @@ pub fn judge_task(
             });
             continue;
         }
-        let program = Program::new(task.code.as_str()).with_stdin(case.input.as_bytes());
-        let outcome = sandbox.run(program, &limits)?;
-        let result = test_result(&outcome, &case.output, options.exact);
+        let result = match &task.tests {
+            Tests::StdinStdout { stdin_stdout } => {
+                let case = &stdin_stdout[i];
+                let program = Program::new(task.code.as_str()).with_stdin(case.input.as_bytes());
+                let outcome = sandbox.run(program, &limits)?;
+                test_result(&outcome, |stdout| {
+                    outputs_match(stdout, &case.output, options.exact)
+                })
+            }
+            Tests::Calls { fn_name, calls } => {
+                let call = &calls[i];
+                let program = Program::new(call_program(&task.code, fn_name, &call.args));
+                let outcome = sandbox.run(program, &limits)?;
+                test_result(&outcome, |stdout| {
+                    returned_value(stdout).is_some_and(|out| call_matches(&out, &call.expected))
+                })
+            }
+        };
         failed |= result.verdict != TestVerdict::Pass;
         tests.push(result);
     }
@@ -328,17 +431,90 @@ pub fn judge_task(
     })
 }
 
+/// The line that precedes a call's return value on stdout.
+const RESULT_MARKER: &str = "\u{0}codefuel-judge-result\u{0}";
+
+/// The program of one function-call test: the task's code, then a few lines that call
+/// `fn_name` (or `Solution().fn_name`) on `args` with stdout captured, and print the marker and
+/// the return value as JSON. Arguments may be seen by the code; the expected value is not in
+/// the program.
+fn call_program(code: &str, fn_name: &str, args: &[Value]) -> String {
+    let args = Value::Array(args.to_vec()).to_string();
+    // A JSON string literal is also a Python one (serde_json escapes only `"`, `\\` and
+    // control characters, with escapes Python reads the same way).
+    let literal = |text: &str| Value::String(text.to_owned()).to_string();
+    let harness = [
+        "import sys as _cf_sys, json as _cf_json, io as _cf_io".to_owned(),
+        format!("_cf_name = {}", literal(fn_name)),
+        "_cf_solution = globals().get('Solution')".to_owned(),
+        "if isinstance(_cf_solution, type) and hasattr(_cf_solution, _cf_name):".to_owned(),
+        "    _cf_fn = getattr(_cf_solution(), _cf_name)".to_owned(),
+        "else:".to_owned(),
+        "    _cf_fn = globals()[_cf_name]".to_owned(),
+        "_cf_out, _cf_sys.stdout = _cf_sys.stdout, _cf_io.StringIO()".to_owned(),
+        "try:".to_owned(),
+        format!(
+            "    _cf_value = _cf_fn(*_cf_json.loads({}))",
+            literal(&args)
+        ),
+        "finally:".to_owned(),
+        "    _cf_sys.stdout = _cf_out".to_owned(),
+        format!(
+            "_cf_out.write('\\n' + {} + '\\n' + _cf_json.dumps(_cf_value) + '\\n')",
+            literal(RESULT_MARKER)
+        ),
+    ];
+    format!("{code}\n\n{}\n", harness.join("\n"))
+}
+
+/// The JSON value after the last result marker on `stdout`, if any.
+fn returned_value(stdout: &[u8]) -> Option<Value> {
+    let text = std::str::from_utf8(stdout).ok()?;
+    let at = text.rfind(RESULT_MARKER)?;
+    serde_json::from_str(text[at + RESULT_MARKER.len()..].trim()).ok()
+}
+
+/// Whether a call's return value `out` passes for `expected`: [`values_match`], or, as APPS's
+/// checker also accepts, `expected` is a one-element-wrapped list of it (`[out]`).
+pub fn call_matches(out: &Value, expected: &Value) -> bool {
+    values_match(out, expected)
+        || matches!(expected, Value::Array(items) if items.len() == 1 && values_match(out, &items[0]))
+}
+
+/// Python's `==` on JSON values (tuples arrive as lists), with numbers equal when an integer
+/// pair is equal or, with a float on either side, within evalplus's tolerance
+/// (`|a - b| <= 1e-6 + 1e-7 * |b|`, `np.allclose` with evalplus's atol).
+pub fn values_match(out: &Value, expected: &Value) -> bool {
+    match (out, expected) {
+        (Value::Number(a), Value::Number(b)) => match (a.as_i64(), b.as_i64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => match (a.as_f64(), b.as_f64()) {
+                (Some(x), Some(y)) => x == y || (x - y).abs() <= 1e-6 + 1e-7 * y.abs(),
+                _ => false,
+            },
+        },
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| values_match(x, y))
+        }
+        (Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .all(|(k, x)| b.get(k).is_some_and(|y| values_match(x, y)))
+        }
+        // `True == 1` in Python, but a bool answer for a number is what a checker rejects.
+        _ => out == expected,
+    }
+}
+
 /// The wall-clock backstop of a test: the runtime's default, or more for a large fuel limit
 /// (a second per 1 G of fuel, far slower than the guest ever runs).
 fn backstop(fuel: u64) -> Duration {
     DEFAULT_TIMEOUT.max(Duration::from_secs(fuel / 1_000_000_000))
 }
 
-fn test_result(outcome: &RunOutcome, expected: &str, exact: bool) -> TestResult {
+fn test_result(outcome: &RunOutcome, passes: impl Fn(&[u8]) -> bool) -> TestResult {
     let (verdict, error) = match &outcome.verdict {
-        Verdict::Completed { exit_code: 0 } if outputs_match(&outcome.stdout, expected, exact) => {
-            (TestVerdict::Pass, None)
-        }
+        Verdict::Completed { exit_code: 0 } if passes(&outcome.stdout) => (TestVerdict::Pass, None),
         Verdict::Completed { exit_code: 0 } => (TestVerdict::WrongAnswer, None),
         Verdict::Completed { exit_code } => (
             TestVerdict::Exception,
@@ -390,19 +566,46 @@ mod tests {
             "tests": {"stdin_stdout": [{"input": "", "output": "1\n"}]}});
         let task = JudgeTask::from_json(&own, 1).unwrap();
         assert_eq!((task.id.as_str(), task.tests.len()), ("a", 1));
+        let stdin = |task: &JudgeTask| match &task.tests {
+            Tests::StdinStdout { stdin_stdout } => stdin_stdout.clone(),
+            Tests::Calls { .. } => panic!("not stdin tests"),
+        };
 
         let apps = json!({"problem_id": 7, "solution": "x",
             "input_output": "{\"inputs\": [\"1\\n\", \"2\\n\"], \"outputs\": [\"1\\n\", [\"2\"]]}"});
         let task = JudgeTask::from_json(&apps, 2).unwrap();
         assert_eq!(task.id, "7");
-        assert_eq!(task.tests[1].output, "2\n", "a list of lines is their join");
+        assert_eq!(
+            stdin(&task)[1].output,
+            "2\n",
+            "a list of lines is their join"
+        );
 
         let contests = json!({"name": "c", "completion": "x",
             "public_tests": {"input": ["a"], "output": ["b"]},
             "private_tests": {"input": ["c", "d"], "output": ["e", "f"]}});
         let task = JudgeTask::from_json(&contests, 3).unwrap();
         assert_eq!(task.tests.len(), 3);
-        assert_eq!(task.tests[2].input, "d");
+        assert_eq!(stdin(&task)[2].input, "d");
+
+        let calls = json!({"code": "x", "tests": {"fn_name": "f", "calls": [{"args": [1, [2]], "expected": 3}]}});
+        let task = JudgeTask::from_json(&calls, 4).unwrap();
+        assert_eq!(
+            task.tests,
+            Tests::Calls {
+                fn_name: "f".into(),
+                calls: vec![Call {
+                    args: vec![json!(1), json!([2])],
+                    expected: json!(3)
+                }],
+            }
+        );
+        let apps_calls = json!({"code": "x",
+            "input_output": "{\"fn_name\": \"g\", \"inputs\": [[1, 2]], \"outputs\": [[3]]}"});
+        let task = JudgeTask::from_json(&apps_calls, 5).unwrap();
+        assert!(
+            matches!(&task.tests, Tests::Calls { fn_name, calls } if fn_name == "g" && calls[0].expected == json!([3]))
+        );
     }
 
     #[test]
@@ -412,8 +615,12 @@ mod tests {
             (json!({"tests": {}}), "no \"code\""),
             (json!({"code": "x"}), "no tests"),
             (
-                json!({"code": "x", "input_output": "{\"fn_name\": \"f\", \"inputs\": [], \"outputs\": []}"}),
-                "call-based",
+                json!({"code": "x", "input_output": "{\"fn_name\": \"f\", \"inputs\": [1], \"outputs\": [1]}"}),
+                "not an argument list",
+            ),
+            (
+                json!({"code": "x", "tests": {"fn_name": "f"}}),
+                "function-call tests must be",
             ),
             (
                 json!({"code": "x", "tests": {"asserts": ["assert 1"]}}),
@@ -428,5 +635,37 @@ mod tests {
             assert!(e.is_input() && e.to_string().contains(why), "{e}");
             assert!(e.to_string().starts_with("task on line 9: "), "{e}");
         }
+    }
+
+    #[test]
+    fn values_compare_as_python_with_evalplus_float_tolerance() {
+        assert!(values_match(&json!(1), &json!(1.0)));
+        assert!(values_match(&json!([0.1, 2]), &json!([0.1000000001, 2])));
+        assert!(!values_match(&json!(0.1), &json!(0.1001)));
+        assert!(
+            !values_match(&json!(true), &json!(1)),
+            "a bool is not a number answer"
+        );
+        assert!(!values_match(&json!([1, 2]), &json!([1, 2, 3])));
+        assert!(values_match(&json!({"a": [1]}), &json!({"a": [1.0]})));
+        assert!(
+            call_matches(&json!(5), &json!([5])),
+            "APPS wraps outputs in a list"
+        );
+        assert!(call_matches(&json!([5]), &json!([5])));
+        assert!(!call_matches(&json!(5), &json!([5, 5])));
+    }
+
+    #[test]
+    fn the_call_program_reads_back_only_after_the_last_marker() {
+        let program = call_program(
+            "def f(a):\n    print('noise')\n    return a",
+            "f",
+            &[json!("x\"\n")],
+        );
+        assert!(program.contains("_cf_name = \"f\""), "{program}");
+        let stdout = format!("printed\n{RESULT_MARKER}\n[1]\n{RESULT_MARKER}\n{{\"a\": 2}}\n");
+        assert_eq!(returned_value(stdout.as_bytes()), Some(json!({"a": 2})));
+        assert_eq!(returned_value(b"no marker"), None);
     }
 }
