@@ -106,15 +106,16 @@ enum Command {
         #[command(flatten)]
         runner: RunnerArgs,
     },
-    /// Judge programs on stdin/stdout or function-call tests (RL and contest datasets), outputs
-    /// compared outside the sandbox.
+    /// Judge programs on stdin/stdout, function-call or assert tests (RL and contest datasets),
+    /// outside the programs' reach.
     #[command(
-        long_about = "Judge programs on stdin/stdout or function-call tests, as RL and contest \
-        datasets test them.\n\n\
+        long_about = "Judge programs on stdin/stdout, function-call or assert tests, as RL and \
+        contest datasets test them.\n\n\
         Input: JSONL, one task per line, in any of these shapes (the program is \"code\", else \
         \"completion\", else \"solution\"):\n\
         - codefuel's: {\"id\", \"code\", \"tests\": {\"stdin_stdout\": [{\"input\", \"output\"}]}} \
-        or {\"id\", \"code\", \"tests\": {\"fn_name\", \"calls\": [{\"args\": [..], \"expected\"}]}}\n\
+        or {\"id\", \"code\", \"tests\": {\"fn_name\", \"calls\": [{\"args\": [..], \"expected\"}]}} \
+        or {\"id\", \"code\", \"tests\": {\"asserts\": [\"assert f(1) == 2\", ..]}}\n\
         - APPS / TACO: \"input_output\", a JSON string with \"inputs\" and \"outputs\" lists \
         (with \"fn_name\": argument lists and return values)\n\
         - CodeContests: \"public_tests\", \"private_tests\", \"generated_tests\", each \
@@ -125,10 +126,13 @@ enum Command {
         for byte). A call runs fn_name (or Solution().fn_name) on the arguments; its return \
         value travels back as JSON and passes when it equals the expected value as Python's == \
         would say (floats within 1e-6 + 1e-7 relative, as evalplus), or the only element of an \
-        expected one-element list (APPS). Output: one line per task with each test's verdict \
+        expected one-element list (APPS). Assert snippets run after the program in its \
+        namespace, as codefuel matrix runs them: an assert's expressions are evaluated in the \
+        program's session and compared outside it; a snippet of another shape runs in process \
+        and its result says \"in_process\". Output: one line per task with each test's verdict \
         (pass, wrong_answer, exception, fuel_limit, memory, stack_overflow, crash, skipped), \
         fuel and, on failure, the start of its stdout; pass_rate, all_passed, reward (1 when \
-        all pass) and total fuel. Assert tests are not judged yet."
+        all pass) and total fuel."
     )]
     Judge(JudgeArgs),
     /// Run every generated code against every generated test of each problem (the execution

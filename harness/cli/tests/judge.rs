@@ -1,13 +1,16 @@
-//! `codefuel judge` end to end on examples/judge/tasks.jsonl (all three task shapes).
+//! `codefuel judge` end to end on examples/judge/tasks.jsonl (every task shape) and on
+//! tasks written to attack it.
 
 mod common;
 
+use std::path::Path;
+
 use common::{codefuel, lines, ok, repo};
 
-fn judge(extra: &[&str]) -> (Vec<serde_json::Value>, String) {
+/// Judges the tasks in `input` with `extra` flags; the result lines and the printed summary.
+fn judge_file(input: &Path, extra: &[&str]) -> (Vec<serde_json::Value>, String) {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("results.jsonl");
-    let input = repo().join("examples/judge/tasks.jsonl");
     let mut args = vec![
         "judge",
         "-q",
@@ -19,6 +22,19 @@ fn judge(extra: &[&str]) -> (Vec<serde_json::Value>, String) {
     args.extend_from_slice(extra);
     let stdout = ok(&codefuel(&args));
     (lines(&output), stdout)
+}
+
+/// The example tasks (examples/judge/tasks.jsonl), judged with `extra` flags.
+fn judge(extra: &[&str]) -> (Vec<serde_json::Value>, String) {
+    judge_file(&repo().join("examples/judge/tasks.jsonl"), extra)
+}
+
+/// Judges the tasks in `jsonl` (written to a temporary file); the result lines.
+fn judge_text(jsonl: &str) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("tasks.jsonl");
+    std::fs::write(&input, jsonl).unwrap();
+    judge_file(&input, &[]).0
 }
 
 fn verdicts(result: &serde_json::Value) -> Vec<&str> {
@@ -43,7 +59,8 @@ fn judges_each_task_shape_on_the_host() {
             "loop-forever",
             "crash",
             "two-sum",
-            "4001"
+            "4001",
+            "asserts"
         ]
     );
     assert_eq!(
@@ -86,8 +103,13 @@ fn judges_each_task_shape_on_the_host() {
         ["pass", "pass", "exception"],
         "APPS fn_name: [1.5] wraps 1.5, float tolerance, mean([]) raises"
     );
+    assert_eq!(
+        verdicts(&results[7]),
+        ["pass", "pass", "wrong_answer", "pass"],
+        "asserts: is_prime(1) is False"
+    );
     assert!(
-        stdout.contains("7 tasks: 3 passed every test (42.9 %)"),
+        stdout.contains("8 tasks: 3 passed every test (37.5 %)"),
         "{stdout}"
     );
     // Deterministic: the same fuel again.
@@ -114,9 +136,6 @@ fn limits_and_comparison_flags() {
 #[test]
 fn a_call_cannot_pass_with_a_value_that_only_claims_equality() {
     // The return value is judged as data on the host, never by its own `__eq__`.
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("tasks.jsonl");
-    let output = dir.path().join("out.jsonl");
     let tests = r#""tests": {"fn_name": "f", "calls": [{"args": [], "expected": [1, 2]}]}"#;
     let tasks = [
         "class L(list):\n    def __eq__(self, other):\n        return True\ndef f():\n    return L([9])\n",
@@ -128,16 +147,7 @@ fn a_call_cannot_pass_with_a_value_that_only_claims_equality() {
         .iter()
         .map(|code| format!("{{\"code\": {}, {tests}}}\n", serde_json::json!(code)))
         .collect();
-    std::fs::write(&input, text).unwrap();
-    ok(&codefuel(&[
-        "judge",
-        "-q",
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-    ]));
-    let results = lines(&output);
+    let results = judge_text(&text);
     assert_eq!(
         verdicts(&results[0]),
         ["wrong_answer"],
@@ -152,6 +162,22 @@ fn a_call_cannot_pass_with_a_value_that_only_claims_equality() {
 }
 
 #[test]
+fn assert_tests_are_judged_outside_the_code_unless_their_shape_needs_it() {
+    // The code returns an object that equals everything, which fools a comparison made
+    // inside its interpreter; an assert-shaped test is compared outside, so it fails.
+    let code = "class Yes:\n    def __eq__(self, o):\n        return True\n\
+        def f(x):\n    return Yes()\n";
+    let task = serde_json::json!({"id": "forger", "code": code, "tests": {"asserts": [
+        "assert f(1) == 2",
+        "for i in range(3):\n    assert f(i) == i + 1",
+    ]}});
+    let result = &judge_text(&format!("{task}\n"))[0];
+    assert_ne!(result["tests"][0]["verdict"], "pass", "{result}");
+    assert!(result["tests"][0].get("in_process").is_none());
+    assert_eq!(result["tests"][1]["in_process"], true, "{result}");
+}
+
+#[test]
 fn bad_tasks_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("tasks.jsonl");
@@ -159,8 +185,8 @@ fn bad_tasks_are_clear_errors() {
     for (text, why) in [
         ("{\"id\": 1, \"code\": \"x\"}\n", "task on line 1: no tests"),
         (
-            "\n{\"code\": \"x\", \"tests\": {\"asserts\": [\"assert 1\"]}}\n",
-            "task on line 2: \"asserts\" tests are not judged yet",
+            "\n{\"code\": \"x\", \"tests\": {\"asserts\": \"assert 1\"}}\n",
+            "task on line 2: \"asserts\" must be a list of strings",
         ),
         ("{oops\n", "tasks.jsonl:1: not JSON"),
         ("", "holds no tasks"),

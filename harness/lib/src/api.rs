@@ -370,8 +370,8 @@ impl Engine {
         })
     }
 
-    /// Judges each task's program on its stdin/stdout or function-call tests, outputs and
-    /// return values compared on the host ([`crate::judge`]). Tasks are spread over the
+    /// Judges each task's program on its stdin/stdout, function-call or assert tests, outputs
+    /// and return values compared on the host ([`crate::judge`]). Tasks are spread over the
     /// workers; results come back in order.
     ///
     /// ```
@@ -404,11 +404,18 @@ impl Engine {
         request: &JudgeRequest,
         progress: &dyn Progress,
     ) -> Result<Vec<JudgeResult>> {
+        let worker = || driver::Worker::new(&self.sandbox);
         let results = crate::progress::stage(progress, "judging", request.tasks.len(), || {
-            parallel::map(&request.tasks, self.jobs, progress, |task| {
-                judge::judge_task(&self.sandbox, task, &request.options)
-                    .map_err(|e| anyhow::anyhow!("task {:?}: {e}", task.id))
-            })
+            parallel::map_init(
+                &request.tasks,
+                self.jobs,
+                progress,
+                worker,
+                |worker, task| {
+                    judge::judge_task(&self.sandbox, worker, task, &request.options)
+                        .map_err(|e| anyhow::anyhow!("task {:?}: {e}", task.id))
+                },
+            )
         });
         Ok(results.into_iter().collect::<anyhow::Result<Vec<_>>>()?)
     }

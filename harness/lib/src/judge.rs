@@ -5,8 +5,9 @@
 //! Each test runs the program in a fresh sandbox with its own fuel limit; the expected output
 //! never enters the sandbox, and the comparison happens here ([`outputs_match`],
 //! [`values_match`]). Task lines come in codefuel's own shape or in the datasets' native ones
-//! ([`JudgeTask`]). Assert-shaped tests are not judged yet: a task with them is an input error
-//! that says so.
+//! ([`JudgeTask`]). Assert-shaped tests are judged as `codefuel matrix` judges them: the
+//! assert's expressions are evaluated in the code's session and compared outside its reach
+//! ([`crate::matrix`]); a test of another shape runs in process and says so.
 
 use std::time::Duration;
 
@@ -14,7 +15,9 @@ use codefuel_runtime::{DEFAULT_TIMEOUT, Limits, Program, RunOutcome, Sandbox, Ve
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::driver::Worker;
 use crate::error::{Error, Result};
+use crate::matrix::{CellStatus, Judged, MatrixOptions, MatrixProblem, problem_matrix_with};
 
 /// Fuel that stands for one second of CPython time: the evalplus calibration, whose 1 s
 /// minimum time limit became 20 G fuel (`evalplus::DEFAULT_MIN_FUEL`; docs/evalplus-compat.md).
@@ -44,6 +47,11 @@ pub enum Tests {
         /// The calls.
         calls: Vec<Call>,
     },
+    /// Run each snippet (usually `assert` lines) after the program, in its namespace.
+    Asserts {
+        /// The snippets.
+        asserts: Vec<String>,
+    },
 }
 
 impl Tests {
@@ -52,6 +60,7 @@ impl Tests {
         match self {
             Tests::StdinStdout { stdin_stdout } => stdin_stdout.len(),
             Tests::Calls { calls, .. } => calls.len(),
+            Tests::Asserts { asserts } => asserts.len(),
         }
     }
 
@@ -171,10 +180,12 @@ fn own_tests(tests: &Value) -> std::result::Result<Tests, String> {
             )
         });
     }
-    if tests.get("asserts").is_some() {
-        return Err("\"asserts\" tests are not judged yet; this version judges \"stdin_stdout\" and \"fn_name\" tests".into());
+    if let Some(asserts) = tests.get("asserts") {
+        let asserts = serde_json::from_value(asserts.clone())
+            .map_err(|e| format!("\"asserts\" must be a list of strings ({e})"))?;
+        return Ok(Tests::Asserts { asserts });
     }
-    Err("\"tests\" must hold \"stdin_stdout\", or \"fn_name\" and \"calls\"".into())
+    Err("\"tests\" must hold \"stdin_stdout\", \"fn_name\" and \"calls\", or \"asserts\"".into())
 }
 
 /// APPS / TACO `input_output`: a JSON string (or object) of parallel `inputs`/`outputs`; with
@@ -349,6 +360,23 @@ pub struct TestResult {
     /// The start of its stdout, when it failed ([`KEPT_STDOUT_BYTES`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stdout: Option<String>,
+    /// An assert test of a shape that ran inside the program's interpreter, where code written
+    /// to forge a pass could have (`codefuel matrix`'s `"judged": "in_process"`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_process: bool,
+}
+
+impl TestResult {
+    /// A test not run.
+    fn skipped() -> Self {
+        TestResult {
+            verdict: TestVerdict::Skipped,
+            error: None,
+            fuel: 0,
+            stdout: None,
+            in_process: false,
+        }
+    }
 }
 
 /// One task's results.
@@ -368,10 +396,12 @@ pub struct JudgeResult {
     pub fuel: u64,
 }
 
-/// Runs `task`'s program on each test in `sandbox` and judges its stdout, or the value its
-/// function returned, on the host.
+/// Runs `task`'s program on each test and judges its stdout, the value its function
+/// returned, or its asserts, outside the program's reach. Stdin and call tests run in fresh
+/// sandboxes of `sandbox`; assert tests in `worker`'s sessions, as `codefuel matrix` runs them.
 pub fn judge_task(
     sandbox: &Sandbox,
+    worker: &mut Worker<'_>,
     task: &JudgeTask,
     options: &JudgeOptions,
 ) -> Result<JudgeResult> {
@@ -379,19 +409,14 @@ pub fn judge_task(
         .with_fuel(options.fuel_per_test)
         .with_memory_bytes(options.memory_mib.min(crate::api::MAX_MEMORY_MIB) << 20)
         .with_timeout(backstop(options.fuel_per_test));
-    let mut tests = Vec::with_capacity(task.tests.len());
+    let mut tests = match &task.tests {
+        Tests::Asserts { asserts } => assert_results(worker, &task.code, asserts, options)?,
+        _ => Vec::with_capacity(task.tests.len()),
+    };
     let mut failed = false;
     for i in 0..task.tests.len() {
-        if failed && options.stop_at_first_failure {
-            tests.push(TestResult {
-                verdict: TestVerdict::Skipped,
-                error: None,
-                fuel: 0,
-                stdout: None,
-            });
-            continue;
-        }
         let result = match &task.tests {
+            _ if failed && options.stop_at_first_failure => TestResult::skipped(),
             Tests::StdinStdout { stdin_stdout } => {
                 let case = &stdin_stdout[i];
                 let program = Program::new(task.code.as_str()).with_stdin(case.input.as_bytes());
@@ -408,9 +433,14 @@ pub fn judge_task(
                     returned_value(stdout).is_some_and(|out| call_matches(&out, &call.expected))
                 })
             }
+            // Already run (all of them, in one session); only the skipping applies.
+            Tests::Asserts { .. } => tests[i].clone(),
         };
         failed |= result.verdict != TestVerdict::Pass;
-        tests.push(result);
+        match &task.tests {
+            Tests::Asserts { .. } => tests[i] = result,
+            _ => tests.push(result),
+        }
     }
     let passed = tests
         .iter()
@@ -429,6 +459,60 @@ pub fn judge_task(
         fuel: tests.iter().map(|t| t.fuel).sum(),
         tests,
     })
+}
+
+/// Assert tests, judged by the matrix machinery: the code loads once, each snippet runs in a
+/// fresh module namespace with its own fuel limit, and assert-shaped snippets are compared
+/// outside the code's reach (the rest are marked `in_process`).
+fn assert_results(
+    worker: &mut Worker<'_>,
+    code: &str,
+    asserts: &[String],
+    options: &JudgeOptions,
+) -> Result<Vec<TestResult>> {
+    let problem = MatrixProblem {
+        id: String::new(),
+        prompt: String::new(),
+        codes: vec![code.to_owned()],
+        tests: asserts.to_vec(),
+        entry_point: None,
+        reference: None,
+    };
+    let matrix_options = MatrixOptions {
+        test_fuel: options.fuel_per_test,
+        problem_fuel: u64::MAX,
+        memory_bytes: options.memory_mib.min(crate::api::MAX_MEMORY_MIB) << 20,
+        ..MatrixOptions::default()
+    };
+    let matrix = problem_matrix_with(worker, &problem, &matrix_options).map_err(Error::from)?;
+    let row = matrix
+        .rows
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::Internal("the matrix of one code has no row".into()))?;
+    Ok(row
+        .cells
+        .into_iter()
+        .map(|cell| {
+            let (verdict, error) = match cell.status {
+                CellStatus::Pass => (TestVerdict::Pass, None),
+                CellStatus::Fail => (TestVerdict::WrongAnswer, None),
+                CellStatus::Error => (TestVerdict::Exception, cell.error),
+                CellStatus::SyntaxError => (TestVerdict::Exception, Some("SyntaxError".into())),
+                CellStatus::FuelLimit => (TestVerdict::FuelLimit, None),
+                CellStatus::Memory => (TestVerdict::Memory, None),
+                CellStatus::Crash => (TestVerdict::Crash, None),
+                CellStatus::Skipped => (TestVerdict::Skipped, None),
+            };
+            TestResult {
+                verdict,
+                error,
+                fuel: cell.fuel,
+                stdout: None,
+                in_process: cell.judged == Judged::InProcess,
+            }
+        })
+        .collect())
 }
 
 /// The line that precedes a call's return value on stdout.
@@ -535,6 +619,7 @@ fn test_result(outcome: &RunOutcome, passes: impl Fn(&[u8]) -> bool) -> TestResu
         error,
         fuel: outcome.fuel,
         stdout,
+        in_process: false,
     }
 }
 
@@ -568,7 +653,7 @@ mod tests {
         assert_eq!((task.id.as_str(), task.tests.len()), ("a", 1));
         let stdin = |task: &JudgeTask| match &task.tests {
             Tests::StdinStdout { stdin_stdout } => stdin_stdout.clone(),
-            Tests::Calls { .. } => panic!("not stdin tests"),
+            _ => panic!("not stdin tests"),
         };
 
         let apps = json!({"problem_id": 7, "solution": "x",
@@ -623,8 +708,8 @@ mod tests {
                 "function-call tests must be",
             ),
             (
-                json!({"code": "x", "tests": {"asserts": ["assert 1"]}}),
-                "not judged yet",
+                json!({"code": "x", "tests": {"asserts": [1]}}),
+                "\"asserts\" must be a list of strings",
             ),
             (
                 json!({"code": "x", "public_tests": {"input": ["a"], "output": []}}),

@@ -1,5 +1,5 @@
-//! `codefuel judge`: programs judged on stdin/stdout or function-call tests, from RL and
-//! contest datasets.
+//! `codefuel judge`: programs judged on stdin/stdout, function-call or assert tests, from RL
+//! and contest datasets.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
