@@ -119,7 +119,9 @@ enum Command {
         - APPS / TACO: \"input_output\", a JSON string with \"inputs\" and \"outputs\" lists \
         (with \"fn_name\": argument lists and return values)\n\
         - CodeContests: \"public_tests\", \"private_tests\", \"generated_tests\", each \
-        {\"input\": [..], \"output\": [..]}\n\n\
+        {\"input\": [..], \"output\": [..]}\n\
+        - LiveCodeBench: \"public_test_cases\", \"private_test_cases\" (decompressed), with \
+        testtype stdin, or functional and \"metadata\": {\"func_name\"}\n\n\
         Each test runs the program in a fresh sandbox with its own fuel limit; the expected \
         output never enters the sandbox. stdout passes when it equals the expected output after \
         trailing whitespace on each line and trailing blank lines are dropped (--exact: byte \

@@ -60,7 +60,8 @@ fn judges_each_task_shape_on_the_host() {
             "crash",
             "two-sum",
             "4001",
-            "asserts"
+            "asserts",
+            "lcb-1"
         ]
     );
     assert_eq!(
@@ -108,8 +109,13 @@ fn judges_each_task_shape_on_the_host() {
         ["pass", "pass", "wrong_answer", "pass"],
         "asserts: is_prime(1) is False"
     );
+    assert_eq!(
+        verdicts(&results[8]),
+        ["pass", "pass"],
+        "LiveCodeBench functional: one JSON argument per input line"
+    );
     assert!(
-        stdout.contains("8 tasks: 3 passed every test (37.5 %)"),
+        stdout.contains("9 tasks: 4 passed every test (44.4 %)"),
         "{stdout}"
     );
     // Deterministic: the same fuel again.

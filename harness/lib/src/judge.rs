@@ -94,13 +94,16 @@ pub struct IoCase {
 ///   `{"id", "code", "tests": {"fn_name", "calls": [{"args": [..], "expected"}, ..]}}`;
 /// - APPS / TACO: `"input_output"`, a JSON string (or object) with `inputs` and `outputs`
 ///   lists; with `fn_name`, each input is a call's argument list;
+/// - LiveCodeBench: `public_test_cases` / `private_test_cases` (`testtype` `stdin` or
+///   `functional`, with `metadata.func_name`);
 /// - CodeContests: `public_tests`, `private_tests`, `generated_tests`, each
 ///   `{"input": [..], "output": [..]}`, judged in that order.
 ///
 /// Serialized, a task is codefuel's shape above.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JudgeTask {
-    /// The task's id (`id`, `task_id`, `problem_id` or `name`; else its line number).
+    /// The task's id (`id`, `task_id`, `problem_id`, `question_id` or `name`; else its line
+    /// number).
     pub id: String,
     /// The program.
     pub code: String,
@@ -116,7 +119,7 @@ impl JudgeTask {
         let object = value
             .as_object()
             .ok_or_else(|| bad("not a JSON object".into()))?;
-        let id = ["id", "task_id", "problem_id", "name"]
+        let id = ["id", "task_id", "problem_id", "question_id", "name"]
             .iter()
             .find_map(|k| object.get(*k))
             .map(|v| match v {
@@ -133,6 +136,8 @@ impl JudgeTask {
             own_tests(tests).map_err(bad)?
         } else if let Some(io) = object.get("input_output") {
             apps_tests(io).map_err(bad)?
+        } else if object.contains_key("public_test_cases") {
+            livecodebench_tests(object).map_err(bad)?
         } else if ["public_tests", "private_tests", "generated_tests"]
             .iter()
             .any(|k| object.contains_key(*k))
@@ -149,8 +154,9 @@ impl JudgeTask {
             Tests::StdinStdout { stdin_stdout: all }
         } else {
             return Err(bad(
-                "no tests: expected \"tests\", \"input_output\" (APPS/TACO) or \
-                 \"public_tests\"/\"private_tests\"/\"generated_tests\" (CodeContests)"
+                "no tests: expected \"tests\", \"input_output\" (APPS/TACO), \
+                 \"public_tests\"/\"private_tests\"/\"generated_tests\" (CodeContests) or \
+                 \"public_test_cases\" (LiveCodeBench)"
                     .into(),
             ));
         };
@@ -186,6 +192,90 @@ fn own_tests(tests: &Value) -> std::result::Result<Tests, String> {
         return Ok(Tests::Asserts { asserts });
     }
     Err("\"tests\" must hold \"stdin_stdout\", \"fn_name\" and \"calls\", or \"asserts\"".into())
+}
+
+/// LiveCodeBench (`code_generation_lite`): `public_test_cases` and `private_test_cases`, each a
+/// JSON string (or list) of `{"input", "output", "testtype"}`. `stdin` tests are stdin/stdout
+/// tests; `functional` ones call `metadata.func_name` (a method of `Solution`), one argument per
+/// input line as JSON, the output a JSON value. The release's compressed private cases
+/// (base64 of zlib of a pickle) are not read: decompress them first.
+fn livecodebench_tests(
+    object: &serde_json::Map<String, Value>,
+) -> std::result::Result<Tests, String> {
+    #[derive(Deserialize)]
+    struct Case {
+        input: String,
+        output: String,
+        testtype: String,
+    }
+    let mut cases: Vec<Case> = Vec::new();
+    for key in ["public_test_cases", "private_test_cases"] {
+        let Some(value) = object.get(key) else {
+            continue;
+        };
+        let parsed;
+        let list = match value {
+            Value::String(text) if text.trim().is_empty() => continue,
+            Value::String(text) => {
+                parsed = serde_json::from_str::<Value>(text).map_err(|_| {
+                    format!(
+                        "\"{key}\" is not JSON (LiveCodeBench's compressed private cases must be \
+                         decompressed first: base64, zlib, pickle)"
+                    )
+                })?;
+                &parsed
+            }
+            other => other,
+        };
+        cases.extend(
+            serde_json::from_value::<Vec<Case>>(list.clone()).map_err(|e| {
+                format!("\"{key}\" must list {{\"input\", \"output\", \"testtype\"}} ({e})")
+            })?,
+        );
+    }
+    if cases.iter().all(|c| c.testtype == "stdin") {
+        let stdin_stdout = cases
+            .into_iter()
+            .map(|c| IoCase {
+                input: c.input,
+                output: c.output,
+            })
+            .collect();
+        return Ok(Tests::StdinStdout { stdin_stdout });
+    }
+    if !cases.iter().all(|c| c.testtype == "functional") {
+        return Err(
+            "mixes \"stdin\" and \"functional\" test cases, or has another testtype".into(),
+        );
+    }
+    let metadata = match object.get("metadata") {
+        Some(Value::String(text)) => serde_json::from_str(text).unwrap_or(Value::Null),
+        Some(other) => other.clone(),
+        None => Value::Null,
+    };
+    let fn_name = metadata
+        .get("func_name")
+        .and_then(Value::as_str)
+        .ok_or("functional test cases need \"metadata\" with a \"func_name\"")?
+        .to_owned();
+    let calls = cases
+        .iter()
+        .map(|c| {
+            let args = c
+                .input
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| {
+                    serde_json::from_str(l)
+                        .map_err(|e| format!("an argument line is not JSON ({e})"))
+                })
+                .collect::<std::result::Result<Vec<Value>, String>>()?;
+            let expected = serde_json::from_str(&c.output)
+                .map_err(|e| format!("an expected output is not JSON ({e})"))?;
+            Ok(Call { args, expected })
+        })
+        .collect::<std::result::Result<_, String>>()?;
+    Ok(Tests::Calls { fn_name, calls })
 }
 
 /// APPS / TACO `input_output`: a JSON string (or object) of parallel `inputs`/`outputs`; with
@@ -687,6 +777,24 @@ mod tests {
         );
         let apps_calls = json!({"code": "x",
             "input_output": "{\"fn_name\": \"g\", \"inputs\": [[1, 2]], \"outputs\": [[3]]}"});
+        let lcb = json!({"question_id": "q1", "code": "x",
+            "public_test_cases": "[{\"input\": \"[1, 2]\\n3\", \"output\": \"[0, 1]\", \"testtype\": \"functional\"}]",
+            "private_test_cases": "",
+            "metadata": "{\"func_name\": \"twoSum\"}"});
+        let task = JudgeTask::from_json(&lcb, 6).unwrap();
+        assert_eq!(
+            task.tests,
+            Tests::Calls {
+                fn_name: "twoSum".into(),
+                calls: vec![Call {
+                    args: vec![json!([1, 2]), json!(3)],
+                    expected: json!([0, 1])
+                }],
+            }
+        );
+        let lcb_stdin = json!({"code": "x",
+            "public_test_cases": [{"input": "1\n", "output": "2\n", "testtype": "stdin"}]});
+        assert_eq!(JudgeTask::from_json(&lcb_stdin, 7).unwrap().tests.len(), 1);
         let task = JudgeTask::from_json(&apps_calls, 5).unwrap();
         assert!(
             matches!(&task.tests, Tests::Calls { fn_name, calls } if fn_name == "g" && calls[0].expected == json!([3]))
@@ -699,6 +807,10 @@ mod tests {
             (json!([1]), "not a JSON object"),
             (json!({"tests": {}}), "no \"code\""),
             (json!({"code": "x"}), "no tests"),
+            (
+                json!({"code": "x", "public_test_cases": "[]", "private_test_cases": "eJz="}),
+                "decompressed first",
+            ),
             (
                 json!({"code": "x", "input_output": "{\"fn_name\": \"f\", \"inputs\": [1], \"outputs\": [1]}"}),
                 "not an argument list",
