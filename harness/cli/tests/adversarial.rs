@@ -11,7 +11,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{codefuel, lines, ok, repo};
+use common::{codefuel, codefuel_io, lines, ok, repo};
 
 /// The honest, correct solution.
 const CORRECT: &str = "def has_close_elements(numbers, threshold):\n    s = sorted(numbers)\n    return any(b - a < threshold for a, b in zip(s, s[1:]))\n";
@@ -268,15 +268,7 @@ fn matrix(dir: &Path, problem: serde_json::Value) -> serde_json::Value {
     let input = dir.join("p.jsonl");
     std::fs::write(&input, format!("{problem}\n")).unwrap();
     let output = dir.join("m.jsonl");
-    let out = codefuel(&[
-        "matrix",
-        "--quiet",
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-    ]);
-    ok(&out);
+    ok(&codefuel_io("matrix", &input, &output, &[]));
     lines(&output).remove(0)
 }
 

@@ -5,22 +5,13 @@ mod common;
 
 use std::path::Path;
 
-use common::{codefuel, lines, ok, repo};
+use common::{codefuel_io, lines, ok, repo};
 
 /// Judges the tasks in `input` with `extra` flags; the result lines and the printed summary.
 fn judge_file(input: &Path, extra: &[&str]) -> (Vec<serde_json::Value>, String) {
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("results.jsonl");
-    let mut args = vec![
-        "judge",
-        "-q",
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let stdout = ok(&codefuel(&args));
+    let stdout = ok(&codefuel_io("judge", input, &output, extra));
     (lines(&output), stdout)
 }
 
@@ -198,13 +189,7 @@ fn bad_tasks_are_clear_errors() {
         ("", "holds no tasks"),
     ] {
         std::fs::write(&input, text).unwrap();
-        let out = codefuel(&[
-            "judge",
-            "--input",
-            input.to_str().unwrap(),
-            "--output",
-            output.to_str().unwrap(),
-        ]);
+        let out = codefuel_io("judge", &input, &output, &[]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         assert!(stderr.contains(why), "{why}: {stderr}");

@@ -5,7 +5,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{codefuel, lines, ok, repo};
+use common::{codefuel, codefuel_io, lines, ok, repo};
 use serde_json::Value;
 
 /// Writes one problem as a problems file in `dir`.
@@ -17,16 +17,7 @@ fn one_problem(dir: &Path, problem: Value) -> PathBuf {
 
 /// Runs `codefuel matrix -q` on `input`, writing `output`, with `extra` flags.
 fn run_matrix(input: &Path, output: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "matrix",
-        "-q",
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    codefuel(&args)
+    codefuel_io("matrix", input, output, extra)
 }
 
 /// Runs `codefuel matrix` on `input` with a 1 G test limit; returns the output path.

@@ -19,6 +19,20 @@ pub fn codefuel(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Runs `codefuel COMMAND -q --input INPUT --output OUTPUT EXTRA..` (matrix, judge).
+pub fn codefuel_io(command: &str, input: &Path, output: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        command,
+        "-q",
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    codefuel(&args)
+}
+
 /// The stdout of a run that must have succeeded (both streams shown when it did not).
 pub fn ok(out: &Output) -> String {
     assert!(
