@@ -36,15 +36,6 @@ def sh(cmd, env=None, quiet=True):
                           stderr=subprocess.DEVNULL if quiet else None)
 
 
-def ensure_evalplus(venv):
-    python = os.path.join(venv, "bin", "python")
-    if not os.path.exists(python):
-        print(f"creating venv {venv} and installing evalplus==0.3.1 ...", flush=True)
-        sh([sys.executable, "-m", "venv", venv])
-        sh([python, "-m", "pip", "install", "-q", "evalplus==0.3.1"], quiet=False)
-    return python
-
-
 def problems(datasets_dir, dataset):
     with gzip.open(common.dataset_file(datasets_dir, dataset), "rt") as f:
         return [json.loads(line) for line in f if line.strip()]
@@ -85,7 +76,7 @@ def main():
     args = p.parse_args()
 
     work = tempfile.mkdtemp(prefix="codefuel-vs-evalplus-")
-    python = ensure_evalplus(args.venv or os.path.join(work, "venv"))
+    python = common.ensure_evalplus(args.venv or os.path.join(work, "venv"))
     evalplus_cache = os.path.join(work, "evalplus-cache")
     # The compiled guest is a once-per-machine cost: share the user's; ground truth goes here.
     codefuel_cache = os.path.join(work, "codefuel-cache")

@@ -15,6 +15,7 @@ Standard library only.
 import argparse
 import importlib.util
 import os
+import subprocess
 import sys
 import types
 
@@ -75,3 +76,14 @@ def load_driver(path=DRIVER):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def ensure_evalplus(venv):
+    """The Python of `venv`, with evalplus 0.3.1 from PyPI installed into it first if the venv
+    does not exist yet (the reference for verdicts and for the sanitizer)."""
+    python = os.path.join(venv, "bin", "python")
+    if not os.path.exists(python):
+        print(f"creating venv {venv} and installing evalplus==0.3.1 ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([python, "-m", "pip", "install", "-q", "evalplus==0.3.1"], check=True)
+    return python

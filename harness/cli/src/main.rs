@@ -14,6 +14,7 @@ use commands::judge::{self, JudgeArgs};
 use commands::matrix::{self, MatrixArgs};
 use commands::pairs::{self, PairsArgs, ScoreArgs};
 use commands::run::{self, exit_status};
+use commands::sanitize::{self, SanitizeArgs};
 use commands::speedup::{self, ProfileArgs, SpeedupArgs};
 use commands::{DatasetChoice, InputOrderChoice, RunnerArgs, evaluate};
 
@@ -102,6 +103,10 @@ enum Command {
         /// The order in which each split's inputs are judged.
         #[arg(long, value_enum, default_value_t = InputOrderChoice::CheapestFirst)]
         input_order: InputOrderChoice,
+        /// Run evalplus's sanitizer on every sample first (as `codefuel sanitize`), for raw
+        /// model outputs with prose, tests or a main block around the function.
+        #[arg(long)]
+        sanitize: bool,
         /// Workers, cache and progress.
         #[command(flatten)]
         runner: RunnerArgs,
@@ -137,6 +142,21 @@ enum Command {
         all pass) and total fuel."
     )]
     Judge(JudgeArgs),
+    /// Take the code out of raw model outputs as evalplus's sanitizer does (no code runs).
+    #[command(
+        long_about = "Take the code out of raw model outputs, as evalplus 0.3.1's \
+        sanitizer (evalplus.sanitize) does; no code runs.\n\n\
+        For each sample (a \"completion\" is put after the task's prompt and a newline, as \
+        evalplus's script does): keep the longest span of lines that parses as Python 3.11 \
+        (so prose and markdown fences around the code drop out); then keep only its imports \
+        and the functions, classes and assignments the task's entry point reaches through \
+        the names they use. Tests, prints, `if __name__ == \"__main__\"` blocks, decorated \
+        definitions and functions without a return go, as in evalplus. A sample with no \
+        code gets an empty solution and a warning. Output: the samples in order, each with \
+        its sanitized \"solution\" and its other fields kept; `evaluate --sanitize` does the \
+        same before judging."
+    )]
+    Sanitize(SanitizeArgs),
     /// Run every generated code against every generated test of each problem (the execution
     /// matrix that `pairs` and `score` read).
     #[command(
@@ -217,6 +237,7 @@ fn main() -> ExitCode {
             gt_fuel_factor,
             memory,
             input_order,
+            sanitize,
             runner,
         } => evaluate::execute(
             &EvaluateRequest {
@@ -230,12 +251,14 @@ fn main() -> ExitCode {
                 memory_mib: memory,
                 input_order: input_order.into(),
                 profile: std::env::var_os("CODEFUEL_PROFILE").is_some(),
+                sanitize,
                 ..EvaluateRequest::new(dataset.into(), samples)
             },
             output,
             &runner,
         ),
         Command::Judge(args) => judge::execute(&args),
+        Command::Sanitize(args) => sanitize::execute(&args),
         Command::Matrix(args) => matrix::execute(&args),
         Command::Pairs(args) => pairs::pairs(&args),
         Command::Score(args) => pairs::score(&args),

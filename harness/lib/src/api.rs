@@ -33,6 +33,7 @@ use crate::prefs::{PairKind, PairOptions, Strategy};
 use crate::progress::Progress;
 use crate::report::{ReportContext, ResultsFile};
 use crate::samples::{Samples, match_samples};
+use crate::sanitize::sanitize_raw;
 use crate::{driver, groundtruth, parallel, prefs, report};
 
 /// Default memory cap of `run` and `matrix`, in MiB (the runtime's default).
@@ -181,7 +182,10 @@ impl Engine {
             &self.cache_dir,
             progress,
         )?;
-        let raw = request.samples.load()?;
+        let mut raw = request.samples.load()?;
+        if request.sanitize {
+            sanitize_raw(&mut raw, &dataset, self.jobs, progress)?;
+        }
         let loaded = match_samples(raw, &dataset);
         let name = format!("{} {}", dataset.kind, dataset.kind.version());
         for (task, n) in &loaded.unknown_tasks {
@@ -612,6 +616,10 @@ pub struct EvaluateRequest {
     /// Note each split's wall time and fuel through the progress.
     #[serde(default)]
     pub profile: bool,
+    /// Run evalplus's sanitizer on each sample first ([`crate::sanitize::sanitize_sample`]),
+    /// as `evalplus.sanitize` before `evalplus.evaluate`.
+    #[serde(default)]
+    pub sanitize: bool,
 }
 
 fn default_eval_memory() -> u64 {
@@ -631,6 +639,7 @@ impl EvaluateRequest {
             memory_mib: DEFAULT_EVAL_MEMORY_MIB,
             input_order: InputOrder::default(),
             profile: false,
+            sanitize: false,
         }
     }
 }

@@ -18,6 +18,7 @@ use serde_json::Value;
 use crate::driver::Worker;
 use crate::error::{Error, Result};
 use crate::matrix::{CellStatus, Judged, MatrixOptions, MatrixProblem, problem_matrix_with};
+use crate::sanitize::extract_code;
 
 /// Fuel that stands for one second of CPython time: the evalplus calibration, whose 1 s
 /// minimum time limit became 20 G fuel (`evalplus::DEFAULT_MIN_FUEL`; docs/evalplus-compat.md).
@@ -379,6 +380,9 @@ pub struct JudgeOptions {
     pub stop_at_first_failure: bool,
     /// Compare stdout byte for byte instead of [`outputs_match`]'s normalization.
     pub exact: bool,
+    /// The programs are raw model answers: judge the code [`extract_code`] finds in each
+    /// (fenced block or longest valid span) and report it in [`JudgeResult::extracted`].
+    pub extract: bool,
 }
 
 impl Default for JudgeOptions {
@@ -388,6 +392,7 @@ impl Default for JudgeOptions {
             memory_mib: crate::api::DEFAULT_RUN_MEMORY_MIB,
             stop_at_first_failure: false,
             exact: false,
+            extract: false,
         }
     }
 }
@@ -484,6 +489,10 @@ pub struct JudgeResult {
     pub reward: f64,
     /// Fuel over all tests run.
     pub fuel: u64,
+    /// With [`JudgeOptions::extract`]: the program found in the answer and judged ("" when
+    /// it held no code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extracted: Option<String>,
 }
 
 /// Runs `task`'s program on each test and judges its stdout, the value its function
@@ -499,8 +508,10 @@ pub fn judge_task(
         .with_fuel(options.fuel_per_test)
         .with_memory_bytes(options.memory_mib.min(crate::api::MAX_MEMORY_MIB) << 20)
         .with_timeout(backstop(options.fuel_per_test));
+    let extracted = options.extract.then(|| extract_code(&task.code));
+    let code = extracted.as_deref().unwrap_or(&task.code);
     let mut tests = match &task.tests {
-        Tests::Asserts { asserts } => assert_results(worker, &task.code, asserts, options)?,
+        Tests::Asserts { asserts } => assert_results(worker, code, asserts, options)?,
         _ => Vec::with_capacity(task.tests.len()),
     };
     let mut failed = false;
@@ -509,7 +520,7 @@ pub fn judge_task(
             _ if failed && options.stop_at_first_failure => TestResult::skipped(),
             Tests::StdinStdout { stdin_stdout } => {
                 let case = &stdin_stdout[i];
-                let program = Program::new(task.code.as_str()).with_stdin(case.input.as_bytes());
+                let program = Program::new(code).with_stdin(case.input.as_bytes());
                 let outcome = sandbox.run(program, &limits)?;
                 test_result(&outcome, |stdout| {
                     outputs_match(stdout, &case.output, options.exact)
@@ -517,7 +528,7 @@ pub fn judge_task(
             }
             Tests::Calls { fn_name, calls } => {
                 let call = &calls[i];
-                let program = Program::new(call_program(&task.code, fn_name, &call.args));
+                let program = Program::new(call_program(code, fn_name, &call.args));
                 let outcome = sandbox.run(program, &limits)?;
                 test_result(&outcome, |stdout| {
                     returned_value(stdout).is_some_and(|out| call_matches(&out, &call.expected))
@@ -548,6 +559,7 @@ pub fn judge_task(
         reward: if all_passed { 1.0 } else { 0.0 },
         fuel: tests.iter().map(|t| t.fuel).sum(),
         tests,
+        extracted,
     })
 }
 

@@ -23,8 +23,9 @@
 //!   the session protocol is in [`driver`], the typed values in [`value`]) → [`report`]
 //!   (the results file, pass@k) → [`efficiency`] (speedup and profile from results).
 //! - Preference data: [`matrix`] (codes × tests) → [`prefs`] (CodeDPO, AceCoder, RRTF).
-//! - RL-style judging: [`judge`] (stdin/stdout tests from codefuel's, APPS's and
-//!   CodeContests' task shapes, compared on the host).
+//! - RL-style judging: [`judge`] (stdin/stdout, call and assert tests from codefuel's and
+//!   the datasets' task shapes, compared on the host); [`sanitize`] (the program in a raw
+//!   model answer: evalplus's sanitizer, fenced-block extraction).
 //! - [`evalplus`]: the host half of the evalplus 0.3.1 compatibility rules (fuel limits,
 //!   statuses); the guest half is `guests/python/driver/codefuel_driver.py`.
 //! - Helpers: [`files`] (JSONL and atomic writes), [`jsonl`] (Python-flavoured JSON),
@@ -47,6 +48,7 @@ pub mod prefs;
 pub mod progress;
 pub mod report;
 pub mod samples;
+pub mod sanitize;
 pub mod stats;
 pub mod value;
 

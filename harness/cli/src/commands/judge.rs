@@ -39,6 +39,11 @@ pub struct JudgeArgs {
     /// blank lines are ignored, as APPS's and verl's checkers do).
     #[arg(long)]
     pub exact: bool,
+    /// The programs are raw model answers (markdown, chat): judge the code found in each,
+    /// the last Python code fence after any </think>, else the longest valid span of lines;
+    /// the code judged is written to "extracted".
+    #[arg(long)]
+    pub extract: bool,
     /// Workers (tasks are spread over them), cache and progress.
     #[command(flatten)]
     pub runner: RunnerArgs,
@@ -67,6 +72,7 @@ pub fn execute(args: &JudgeArgs) -> Result<i32> {
         memory_mib: args.memory,
         stop_at_first_failure: args.stop_at_first_failure,
         exact: args.exact,
+        extract: args.extract,
     };
     let lines: Vec<(usize, Value)> = codefuel::files::read_jsonl(&args.input, "not JSON")?;
     let tasks = lines

@@ -14,6 +14,7 @@ pub mod judge;
 pub mod matrix;
 pub mod pairs;
 pub mod run;
+pub mod sanitize;
 pub mod speedup;
 
 /// Flags of every command that runs code in parallel: workers, cache and progress display.
