@@ -196,3 +196,58 @@ fn bad_tasks_are_clear_errors() {
         assert!(!output.exists(), "nothing written on bad input");
     }
 }
+
+/// Contest programs' ways of using stdin and stdout, each judged as CPython would run it.
+const STDIN_PROGRAMS: &str = r#"{"id": "read-all", "code": "import sys\ndata = sys.stdin.read().split()\nprint(sum(map(int, data)))\n", "tests": {"stdin_stdout": [{"input": "1 2\n3\n", "output": "6\n"}]}}
+{"id": "line-by-line", "code": "import sys\nfor line in sys.stdin:\n    print(line.strip().upper())\n", "tests": {"stdin_stdout": [{"input": "a\nb\n", "output": "A\nB\n"}]}}
+{"id": "end-empty", "code": "print(1, end='')\n", "tests": {"stdin_stdout": [{"input": "", "output": "1"}, {"input": "", "output": "1\n"}]}}
+{"id": "silent", "code": "pass\n", "tests": {"stdin_stdout": [{"input": "", "output": ""}, {"input": "", "output": "x"}]}}
+{"id": "eof", "code": "input()\ninput()\n", "tests": {"stdin_stdout": [{"input": "1\n", "output": ""}]}}
+{"id": "exit0", "code": "import sys\nprint(1)\nsys.exit(0)\nprint(2)\n", "tests": {"stdin_stdout": [{"input": "", "output": "1\n"}]}}
+{"id": "exit1", "code": "import sys\nprint(1)\nsys.exit(1)\n", "tests": {"stdin_stdout": [{"input": "", "output": "1\n"}]}}
+{"id": "open0", "code": "print(open(0).read().strip()[::-1])\n", "tests": {"stdin_stdout": [{"input": "abc\n", "output": "cba\n"}]}}
+{"id": "fileinput", "code": "import fileinput\nprint(sum(int(l) for l in fileinput.input()))\n", "tests": {"stdin_stdout": [{"input": "4\n5\n", "output": "9\n"}]}}
+{"id": "buffer", "code": "import sys\nprint(sys.stdin.buffer.read().decode().count('x'))\n", "tests": {"stdin_stdout": [{"input": "xax\n", "output": "2\n"}]}}
+{"id": "recursion", "code": "import sys\nsys.setrecursionlimit(10**6)\ndef f(n):\n    return 0 if n == 0 else 1 + f(n - 1)\nprint(f(int(input())))\n", "tests": {"stdin_stdout": [{"input": "20000\n", "output": "20000\n"}, {"input": "100000\n", "output": "100000\n"}, {"input": "10000000\n", "output": "10000000\n"}]}}
+{"id": "flush-then-crash", "code": "print('partial', flush=True)\nraise ValueError('boom')\n", "tests": {"stdin_stdout": [{"input": "", "output": "partial\n"}]}}
+"#;
+
+#[test]
+fn stdin_programs_behave_as_under_cpython() {
+    let results = judge_text(STDIN_PROGRAMS);
+    let by_id = |id: &str| {
+        let result = results.iter().find(|r| r["id"] == id).unwrap();
+        let tests = result["tests"].as_array().unwrap();
+        tests
+            .iter()
+            .map(|t| {
+                let verdict = t["verdict"].as_str().unwrap();
+                match t["error"].as_str() {
+                    Some(error) => format!("{verdict}:{error}"),
+                    None => verdict.to_owned(),
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    for id in [
+        "read-all",
+        "line-by-line",
+        "open0",
+        "fileinput",
+        "buffer",
+        "exit0",
+    ] {
+        assert_eq!(by_id(id), ["pass"], "{id}");
+    }
+    // print(end=''): the missing final newline is only trailing whitespace.
+    assert_eq!(by_id("end-empty"), ["pass", "pass"]);
+    assert_eq!(by_id("silent"), ["pass", "wrong_answer"]);
+    // Reading past the input is CPython's EOFError; a non-zero exit is a failure.
+    assert_eq!(by_id("eof"), ["exception:EOFError"]);
+    assert_eq!(by_id("exit1"), ["exception:SystemExit:1"]);
+    // Output flushed before a crash is still the program's, but the crash decides.
+    assert_eq!(by_id("flush-then-crash"), ["exception:ValueError"]);
+    // A raised recursion limit works to depth 100 000; deeper ends at the fuel limit, not in
+    // a crash of the sandbox or the host.
+    assert_eq!(by_id("recursion"), ["pass", "pass", "fuel_limit"]);
+}
