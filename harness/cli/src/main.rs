@@ -15,6 +15,7 @@ use commands::matrix::{self, MatrixArgs};
 use commands::pairs::{self, PairsArgs, ScoreArgs};
 use commands::run::{self, exit_status};
 use commands::sanitize::{self, SanitizeArgs};
+use commands::serve::{self, ServeArgs};
 use commands::speedup::{self, ProfileArgs, SpeedupArgs};
 use commands::{DatasetChoice, InputOrderChoice, RunnerArgs, evaluate};
 
@@ -157,6 +158,20 @@ enum Command {
         same before judging."
     )]
     Sanitize(SanitizeArgs),
+    /// Serve runs and rewards over HTTP: SandboxFusion's /run_code, /v1/judge, /v1/evaluate.
+    #[command(long_about = "Serve sandboxed runs and rewards over HTTP.\n\n\
+        Endpoints: POST /run_code (SandboxFusion's request and response: point verl's \
+        reward_model.sandbox_fusion.url or the sandbox-fusion client at \
+        http://HOST:PORT/run_code); POST /v1/judge (a task or {\"tasks\": [..]} in any shape \
+        `codefuel judge` reads, with \"options\"); POST /v1/evaluate ({\"dataset\", \
+        \"task_id\", \"solution\"|\"completion\"} or {\"dataset\", \"samples\": [..]}: \
+        evalplus verdicts and fuel); GET /health; GET /metrics (Prometheus).\n\n\
+        run_timeout seconds become fuel at 20 G per second, so a request always gets the same \
+        verdict. Work runs on --jobs runner threads behind a queue of --max-queue; when it is \
+        full, requests get 504 with Retry-After at once. Prints one line with the address \
+        when ready; SIGINT or SIGTERM stops accepting, finishes the requests in flight and \
+        exits 0.")]
+    Serve(ServeArgs),
     /// Run every generated code against every generated test of each problem (the execution
     /// matrix that `pairs` and `score` read).
     #[command(
@@ -259,6 +274,7 @@ fn main() -> ExitCode {
         ),
         Command::Judge(args) => judge::execute(&args),
         Command::Sanitize(args) => sanitize::execute(&args),
+        Command::Serve(args) => serve::execute(&args),
         Command::Matrix(args) => matrix::execute(&args),
         Command::Pairs(args) => pairs::pairs(&args),
         Command::Score(args) => pairs::score(&args),

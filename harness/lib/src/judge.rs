@@ -694,7 +694,9 @@ pub fn values_match(out: &Value, expected: &Value) -> bool {
 
 /// The wall-clock backstop of a test: the runtime's default, or more for a large fuel limit
 /// (a second per 1 G of fuel, far slower than the guest ever runs).
-fn backstop(fuel: u64) -> Duration {
+/// The wall-clock backstop behind a fuel limit: generous (a second per G of fuel, at least
+/// the runtime's default), so fuel, not the clock, decides every verdict.
+pub fn backstop(fuel: u64) -> Duration {
     DEFAULT_TIMEOUT.max(Duration::from_secs(fuel / 1_000_000_000))
 }
 

@@ -15,6 +15,7 @@ pub mod matrix;
 pub mod pairs;
 pub mod run;
 pub mod sanitize;
+pub mod serve;
 pub mod speedup;
 
 /// Flags of every command that runs code in parallel: workers, cache and progress display.
