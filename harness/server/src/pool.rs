@@ -91,7 +91,16 @@ impl Pool {
     }
 }
 
+/// A runner thread's loop. It runs on the runtime's deep stack, as a runner, so every sandbox
+/// run of its jobs happens in place instead of switching stacks (and handing the deep pages
+/// back) once per run.
 fn work(jobs: &Mutex<Receiver<Job>>, _gauges: &Gauges) {
+    if let Err(error) = codefuel::runtime::on_runner(|| take_jobs(jobs)) {
+        eprintln!("codefuel serve: a runner thread stopped: {error}");
+    }
+}
+
+fn take_jobs(jobs: &Mutex<Receiver<Job>>) {
     loop {
         // The lock is held only while taking a job, not while running it.
         let job = match jobs.lock() {
