@@ -381,6 +381,44 @@ def task_code(obj):
     return next(obj[k] for k in ("code", "completion", "solution") if isinstance(obj.get(k), str))
 
 
+# APPS's harness (testing_util.py; verl's prime_code) puts these imports before every APPS
+# program; codefuel's APPS_PRELUDE (judge.rs) is the same with numpy guarded.
+APPS_PRELUDE = (
+    "import sys\nimport time\nimport itertools\n"
+    "from itertools import accumulate, product, permutations, combinations\nimport collections\n"
+    "from collections import Counter, OrderedDict, deque, defaultdict, ChainMap\n"
+    "from functools import lru_cache\nimport math\n"
+    "from math import sqrt, sin, cos, tan, ceil, fabs, floor, gcd, exp, log, log2\n"
+    "import fractions\nfrom typing import List, Tuple\n"
+    "try:\n    import numpy as np\nexcept ImportError:\n    pass\n"
+    "import random\nimport heapq\nfrom heapq import *\n")
+
+
+# LiveCodeBench's harness (lcb_runner/evaluation/testing_util.py); judge.rs's
+# LIVECODEBENCH_PRELUDE.
+LIVECODEBENCH_PRELUDE = "".join(f"from {m} import *\n" for m in (
+    "string", "re", "datetime", "collections", "heapq", "bisect", "copy", "math", "random",
+    "statistics", "itertools", "functools", "operator", "io", "sys", "json", "builtins",
+    "typing")) + "".join(f"import {m}\n" for m in (
+    "string", "re", "datetime", "collections", "heapq", "bisect", "copy", "math", "random",
+    "statistics", "itertools", "functools", "operator", "io", "sys", "json")) \
+    + "sys.setrecursionlimit(50000)\n"
+
+
+def task_program(obj):
+    """The program as codefuel judges it: APPS/TACO and LiveCodeBench tasks get their own
+    harness's import block first."""
+    if "tests" in obj:
+        prelude = ""
+    elif "input_output" in obj:
+        prelude = APPS_PRELUDE
+    elif "public_test_cases" in obj:
+        prelude = LIVECODEBENCH_PRELUDE
+    else:
+        prelude = ""
+    return prelude + task_code(obj)
+
+
 def _joined(item):
     return item if isinstance(item, str) else "".join(line + "\n" for line in item)
 
@@ -745,7 +783,7 @@ def compare(args):
             tid = task_id(task, line)
             assert result["id"] == tid, (result["id"], tid)
             tests = task_tests(task)
-            theirs = native.judge(task_code(task), tests)
+            theirs = native.judge(task_program(task), tests)
             for index, (ours, mine) in enumerate(zip(result["tests"], theirs)):
                 rows.append({"id": tid, "index": index, "kind": tests.kind, "label": task.get("label"),
                              "codefuel": {k: ours.get(k) for k in ("verdict", "error", "fuel", "stdout")},

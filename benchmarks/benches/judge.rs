@@ -30,6 +30,7 @@ fn request() -> JudgeRequest {
                 tests: Tests::StdinStdout {
                     stdin_stdout: cases,
                 },
+                prelude: String::new(),
             }
         })
         .collect();

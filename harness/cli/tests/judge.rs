@@ -6,6 +6,7 @@ mod common;
 use std::path::Path;
 
 use common::{codefuel_io, lines, ok, repo};
+use serde_json::json;
 
 /// Judges the tasks in `input` with `extra` flags; the result lines and the printed summary.
 fn judge_file(input: &Path, extra: &[&str]) -> (Vec<serde_json::Value>, String) {
@@ -250,4 +251,19 @@ fn stdin_programs_behave_as_under_cpython() {
     // A raised recursion limit works to depth 100 000; deeper ends at the fuel limit, not in
     // a crash of the sandbox or the host.
     assert_eq!(by_id("recursion"), ["pass", "pass", "fuel_limit"]);
+}
+
+#[test]
+fn apps_tasks_get_the_imports_apps_own_harness_gives_them() {
+    // APPS solutions often use List, Counter or heappush without importing them: APPS's
+    // testing_util (and verl's prime_code) put an import block before every program.
+    let code = "def most(xs: List[int]) -> int:\n    return Counter(xs).most_common(1)[0][0]\n";
+    let apps = json!({"problem_id": 1, "solution": code,
+        "input_output": json!({"fn_name": "most", "inputs": [[[1, 2, 2]]], "outputs": [2]}).to_string()});
+    let own = json!({"id": "own", "code": code,
+        "tests": {"fn_name": "most", "calls": [{"args": [[1, 2, 2]], "expected": 2}]}});
+    let results = judge_text(&format!("{apps}\n{own}\n"));
+    assert_eq!(verdicts(&results[0]), ["pass"], "{}", results[0]);
+    assert_eq!(verdicts(&results[1]), ["exception"]);
+    assert_eq!(results[1]["tests"][0]["error"], "NameError");
 }

@@ -389,6 +389,7 @@ impl Engine {
     ///     tests: Tests::StdinStdout {
     ///         stdin_stdout: vec![IoCase { input: "1 2\n".into(), output: "3\n".into() }],
     ///     },
+    ///     prelude: String::new(),
     /// };
     /// let call = JudgeTask {
     ///     id: "add".into(),
@@ -397,6 +398,7 @@ impl Engine {
     ///         fn_name: "add".into(),
     ///         calls: vec![Call { args: vec![json!(1), json!(2)], expected: json!(3) }],
     ///     },
+    ///     prelude: String::new(),
     /// };
     /// let results = engine.judge(&JudgeRequest::new(vec![stdin, call]), &Silent)?;
     /// assert!(results[0].all_passed);

@@ -27,6 +27,33 @@ pub const FUEL_PER_SECOND: u64 = crate::evalplus::DEFAULT_MIN_FUEL;
 /// Default fuel limit of one test: one second of CPython time ([`FUEL_PER_SECOND`]).
 pub const DEFAULT_FUEL_PER_TEST: u64 = FUEL_PER_SECOND;
 
+/// The imports APPS's harness puts before every program (`testing_util.py` of
+/// hendrycks/apps, copied by CodeRL, TACO, SandboxFusion and verl's prime_code), so that
+/// solutions that use `List`, `math.sqrt`, `Counter` or `heappush` without importing them
+/// run as they do there. APPS/TACO tasks (`input_output`) get it. Its `import numpy as np`
+/// is guarded: the guest has no numpy, and a program that uses `np` fails at that use.
+pub const APPS_PRELUDE: &str = "import sys\nimport time\nimport itertools\n\
+from itertools import accumulate, product, permutations, combinations\nimport collections\n\
+from collections import Counter, OrderedDict, deque, defaultdict, ChainMap\n\
+from functools import lru_cache\nimport math\n\
+from math import sqrt, sin, cos, tan, ceil, fabs, floor, gcd, exp, log, log2\n\
+import fractions\nfrom typing import List, Tuple\n\
+try:\n    import numpy as np\nexcept ImportError:\n    pass\n\
+import random\nimport heapq\nfrom heapq import *\n";
+
+/// The imports LiveCodeBench's harness puts before every program (`import_string` in
+/// `lcb_runner/evaluation/testing_util.py` of LiveCodeBench/LiveCodeBench): LiveCodeBench
+/// tasks (`public_test_cases`) get it, so they run as they do there.
+pub const LIVECODEBENCH_PRELUDE: &str = "from string import *\nfrom re import *\n\
+from datetime import *\nfrom collections import *\nfrom heapq import *\nfrom bisect import *\n\
+from copy import *\nfrom math import *\nfrom random import *\nfrom statistics import *\n\
+from itertools import *\nfrom functools import *\nfrom operator import *\nfrom io import *\n\
+from sys import *\nfrom json import *\nfrom builtins import *\nfrom typing import *\n\
+import string\nimport re\nimport datetime\nimport collections\nimport heapq\nimport bisect\n\
+import copy\nimport math\nimport random\nimport statistics\nimport itertools\n\
+import functools\nimport operator\nimport io\nimport sys\nimport json\n\
+sys.setrecursionlimit(50000)\n";
+
 /// Bytes of a failing test's stdout kept in its result (the rest is cut).
 pub const KEPT_STDOUT_BYTES: usize = 4 << 10;
 
@@ -110,6 +137,11 @@ pub struct JudgeTask {
     pub code: String,
     /// Its tests.
     pub tests: Tests,
+    /// Code run before the program, in its namespace, as the dataset's own harness does:
+    /// [`APPS_PRELUDE`] for APPS/TACO tasks, [`LIVECODEBENCH_PRELUDE`] for LiveCodeBench's;
+    /// empty otherwise.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub prelude: String,
 }
 
 impl JudgeTask {
@@ -133,11 +165,14 @@ impl JudgeTask {
             .find_map(|k| object.get(*k).and_then(Value::as_str))
             .ok_or_else(|| bad("no \"code\" (or \"completion\") string".into()))?
             .to_owned();
+        let mut prelude = String::new();
         let tests = if let Some(tests) = object.get("tests") {
             own_tests(tests).map_err(bad)?
         } else if let Some(io) = object.get("input_output") {
+            prelude = APPS_PRELUDE.to_owned();
             apps_tests(io).map_err(bad)?
         } else if object.contains_key("public_test_cases") {
+            prelude = LIVECODEBENCH_PRELUDE.to_owned();
             livecodebench_tests(object).map_err(bad)?
         } else if ["public_tests", "private_tests", "generated_tests"]
             .iter()
@@ -161,7 +196,12 @@ impl JudgeTask {
                     .into(),
             ));
         };
-        Ok(JudgeTask { id, code, tests })
+        Ok(JudgeTask {
+            id,
+            code,
+            tests,
+            prelude,
+        })
     }
 }
 
@@ -509,7 +549,14 @@ pub fn judge_task(
         .with_memory_bytes(options.memory_mib.min(crate::api::MAX_MEMORY_MIB) << 20)
         .with_timeout(backstop(options.fuel_per_test));
     let extracted = options.extract.then(|| extract_code(&task.code));
-    let code = extracted.as_deref().unwrap_or(&task.code);
+    let program = extracted.as_deref().unwrap_or(&task.code);
+    let with_prelude;
+    let code = if task.prelude.is_empty() {
+        program
+    } else {
+        with_prelude = format!("{}{program}", task.prelude);
+        &with_prelude
+    };
     let mut tests = match &task.tests {
         Tests::Asserts { asserts } => assert_results(worker, code, asserts, options)?,
         _ => Vec::with_capacity(task.tests.len()),
