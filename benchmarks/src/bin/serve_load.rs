@@ -5,6 +5,10 @@
 //!
 //!     cargo run --release -p codefuel-benchmarks --bin serve_load -- \
 //!         [--codefuel target/release/codefuel] [--requests 100000] [--connections 256] [--jobs N]
+//!         [--url HOST:PORT]
+//!
+//! With `--url`, the load goes to a server (or balancer) already running there and no RSS
+//! is read (deploy/failover.sh uses it through nginx).
 //!
 //! Exits 1 if any request failed.
 
@@ -22,6 +26,7 @@ struct Args {
     requests: usize,
     connections: usize,
     jobs: Option<String>,
+    url: Option<String>,
 }
 
 fn args() -> Args {
@@ -30,6 +35,7 @@ fn args() -> Args {
         requests: 100_000,
         connections: 256,
         jobs: None,
+        url: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -39,6 +45,7 @@ fn args() -> Args {
             "--requests" => args.requests = value.parse().expect("--requests N"),
             "--connections" => args.connections = value.parse().expect("--connections N"),
             "--jobs" => args.jobs = Some(value),
+            "--url" => args.url = Some(value.trim_start_matches("http://").to_owned()),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -118,8 +125,8 @@ async fn connection(
     latencies
 }
 
-fn main() {
-    let args = args();
+/// Starts `codefuel serve` on a free loopback port; the child and its address.
+fn start_server(args: &Args) -> (std::process::Child, String) {
     let mut command = Command::new(&args.codefuel);
     command.args(["serve", "--bind", "127.0.0.1:0", "--max-queue", "4096"]);
     if let Some(jobs) = &args.jobs {
@@ -129,7 +136,6 @@ fn main() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("cannot start codefuel serve");
-    let pid = server.id();
     let mut line = String::new();
     BufReader::new(server.stdout.take().unwrap())
         .read_line(&mut line)
@@ -141,6 +147,19 @@ fn main() {
         .expect("the server's address")
         .to_owned();
     println!("{}", line.trim());
+    (server, addr)
+}
+
+fn main() {
+    let args = args();
+    let (mut server, addr) = match &args.url {
+        Some(url) => (None, url.clone()),
+        None => {
+            let (server, addr) = start_server(&args);
+            (Some(server), addr)
+        }
+    };
+    let pid = server.as_ref().map(|s| s.id());
 
     let body = Arc::new(
         serde_json::json!({"code": "a, b = map(int, input().split())\nprint(a + b)\n",
@@ -171,7 +190,7 @@ fn main() {
         while next.load(Ordering::Relaxed) < args.requests / 10 {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
-        let rss_10 = rss_mib(pid);
+        let rss_10 = pid.map_or(0.0, rss_mib);
         let mut all = Vec::new();
         for handle in handles {
             all.extend(handle.await.unwrap());
@@ -179,11 +198,13 @@ fn main() {
         (all, rss_10)
     });
     let elapsed = start.elapsed().as_secs_f64();
-    let rss_100 = rss_mib(pid);
-    let _ = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status();
-    let _ = server.wait();
+    let rss_100 = pid.map_or(0.0, rss_mib);
+    if let Some(server) = server.as_mut() {
+        let _ = Command::new("kill")
+            .args(["-TERM", &server.id().to_string()])
+            .status();
+        let _ = server.wait();
+    }
 
     let mut latencies = latencies;
     latencies.sort_unstable();
@@ -193,10 +214,13 @@ fn main() {
             .map_or(0.0, |us| *us as f64 / 1000.0)
     };
     let errors = errors.load(Ordering::Relaxed);
+    let rss = match pid {
+        Some(_) => format!("; server RSS {rss_10:.0} MiB at 10 %, {rss_100:.0} MiB at 100 %"),
+        None => String::new(),
+    };
     println!(
         "{} requests over {} connections in {elapsed:.1} s: {:.0} requests/s; latency p50 \
-         {:.1} ms, p99 {:.1} ms; errors {errors}; server RSS {rss_10:.0} MiB at 10 %, \
-         {rss_100:.0} MiB at 100 %",
+         {:.1} ms, p99 {:.1} ms; errors {errors}{rss}",
         latencies.len(),
         args.connections,
         latencies.len() as f64 / elapsed,
