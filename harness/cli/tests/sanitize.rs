@@ -19,6 +19,19 @@ fn write_samples(dir: &std::path::Path, samples: &[serde_json::Value]) -> std::p
     path
 }
 
+/// `codefuel sanitize` of `samples` on the demo problems, output beside the samples.
+fn sanitize(samples: &std::path::Path) -> std::process::Output {
+    let problems = repo().join("examples/demo/problems.jsonl");
+    codefuel(&[
+        "sanitize",
+        "-q",
+        "--dataset-file",
+        problems.to_str().unwrap(),
+        "--samples",
+        samples.to_str().unwrap(),
+    ])
+}
+
 #[test]
 fn sanitize_keeps_the_function_and_what_it_needs() {
     let dir = tempfile::tempdir().unwrap();
@@ -31,15 +44,7 @@ fn sanitize_keeps_the_function_and_what_it_needs() {
             json!({"task_id": "Nope/1", "solution": "x = 1"}),
         ],
     );
-    let problems = repo().join("examples/demo/problems.jsonl");
-    let out = codefuel(&[
-        "sanitize",
-        "-q",
-        "--dataset-file",
-        problems.to_str().unwrap(),
-        "--samples",
-        samples.to_str().unwrap(),
-    ]);
+    let out = sanitize(&samples);
     let stdout = ok(&out);
     assert!(
         stdout.contains("sanitized 3 of 4 samples; 1 without code"),
@@ -127,18 +132,10 @@ fn judge_extract_runs_the_code_of_the_answer() {
 #[test]
 fn bad_samples_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let problems = repo().join("examples/demo/problems.jsonl");
     let run = |text: &str| {
         let path = dir.path().join("bad.jsonl");
         std::fs::write(&path, text).unwrap();
-        let out = codefuel(&[
-            "sanitize",
-            "-q",
-            "--dataset-file",
-            problems.to_str().unwrap(),
-            "--samples",
-            path.to_str().unwrap(),
-        ]);
+        let out = sanitize(&path);
         assert_eq!(out.status.code(), Some(2));
         String::from_utf8_lossy(&out.stderr).into_owned()
     };

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use common::repo;
+use common::{ok, repo};
 
 /// A running `codefuel serve`; killed when dropped.
 struct Server {
@@ -412,13 +412,7 @@ fn sandbox_fusions_own_client_works_against_codefuel() {
         .arg(format!("http://{}", server.addr))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let cases: Vec<Value> = String::from_utf8(out.stdout)
-        .unwrap()
+    let cases: Vec<Value> = ok(&out)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();

@@ -42,10 +42,9 @@ impl Pool {
         let gauges = Arc::new(Gauges::default());
         for i in 0..threads.max(1) {
             let jobs = Arc::clone(&jobs);
-            let gauges = Arc::clone(&gauges);
             std::thread::Builder::new()
                 .name(format!("codefuel-serve-{i}"))
-                .spawn(move || work(&jobs, &gauges))?;
+                .spawn(move || work(&jobs))?;
         }
         Ok(Pool { queue, gauges })
     }
@@ -94,7 +93,7 @@ impl Pool {
 /// A runner thread's loop. It runs on the runtime's deep stack, as a runner, so every sandbox
 /// run of its jobs happens in place instead of switching stacks (and handing the deep pages
 /// back) once per run.
-fn work(jobs: &Mutex<Receiver<Job>>, _gauges: &Gauges) {
+fn work(jobs: &Mutex<Receiver<Job>>) {
     if let Err(error) = codefuel::runtime::on_runner(|| take_jobs(jobs)) {
         eprintln!("codefuel serve: a runner thread stopped: {error}");
     }
