@@ -587,13 +587,15 @@ def returned_value(stdout):
 # Native runs                                                                            #
 # ====================================================================================== #
 
-# Records the type of an uncaught exception; the program runs unchanged as __main__.
+# Records the type of an uncaught exception, "syntax_error:" first when the program did not
+# compile (no traceback: nothing ran); the program runs unchanged as __main__.
 SITECUSTOMIZE = '''import os, sys
 def _judge_native_hook(kind, value, tb, _default=sys.excepthook):
     path = os.environ.get("JUDGE_NATIVE_RESULT")
     if path:
         with open(path, "w") as f:
-            f.write(kind.__name__)
+            compile_error = tb is None and issubclass(kind, SyntaxError)
+            f.write(("syntax_error:" if compile_error else "") + kind.__name__)
     _default(kind, value, tb)
 sys.excepthook = _judge_native_hook
 '''
@@ -618,8 +620,8 @@ test = open(test_path, encoding="utf-8").read()
 del code_path, test_path
 try:
     compiled = compile(source, "<code>", "exec")
-except SyntaxError:
-    done("exception", "SyntaxError")
+except SyntaxError as e:
+    done("syntax_error", type(e).__name__)
 swallow_io()
 namespace = {}
 try:
@@ -628,8 +630,8 @@ except BaseException as e:
     done("exception", type(e).__name__)
 try:
     compiled = compile(test, "<test>", "exec")
-except SyntaxError:
-    done("exception", "SyntaxError")
+except SyntaxError as e:
+    done("syntax_error", type(e).__name__)
 swallow_io()
 try:
     exec(compiled, namespace)
@@ -690,6 +692,8 @@ class Native:
             return "timeout", None, out, seconds
         if code < 0:
             return "crash", f"signal {-code}", out, seconds
+        if exc is not None and exc.startswith("syntax_error:"):
+            return "syntax_error", exc[len("syntax_error:"):], out, seconds
         if exc is not None:
             return "exception", exc, out, seconds
         if code != 0:

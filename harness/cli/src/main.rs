@@ -138,7 +138,8 @@ enum Command {
         namespace, as codefuel matrix runs them: an assert's expressions are evaluated in the \
         program's session and compared outside it; a snippet of another shape runs in process \
         and its result says \"in_process\". Output: one line per task with each test's verdict \
-        (pass, wrong_answer, exception, fuel_limit, memory, stack_overflow, crash, skipped), \
+        (pass, wrong_answer, exception, syntax_error, fuel_limit, memory, stack_overflow, crash, \
+        skipped), \
         fuel and, on failure, the start of its stdout; pass_rate, all_passed, reward (1 when \
         all pass) and total fuel."
     )]

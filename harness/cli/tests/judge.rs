@@ -267,3 +267,31 @@ fn apps_tasks_get_the_imports_apps_own_harness_gives_them() {
     assert_eq!(verdicts(&results[1]), ["exception"]);
     assert_eq!(results[1]["tests"][0]["error"], "NameError");
 }
+
+#[test]
+fn a_program_that_does_not_compile_is_a_syntax_error() {
+    let tests = r#""tests": {"stdin_stdout": [{"input": "", "output": "1"}]}"#;
+    let tasks: String = ["print(1", "def f():\nreturn 1", "eval('x = (')"]
+        .iter()
+        .map(|code| format!("{{\"code\": {}, {tests}}}\n", json!(code)))
+        .collect();
+    let results = judge_text(&tasks);
+    let got: Vec<(&str, &str)> = results
+        .iter()
+        .map(|r| {
+            let test = &r["tests"][0];
+            (
+                test["verdict"].as_str().unwrap(),
+                test["error"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("syntax_error", "SyntaxError"),
+            ("syntax_error", "IndentationError"),
+            ("exception", "SyntaxError"),
+        ]
+    );
+}

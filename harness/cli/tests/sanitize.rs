@@ -117,7 +117,8 @@ fn judge_extract_runs_the_code_of_the_answer() {
 
     ok(&codefuel_io("judge", &input, &output, &[]));
     let raw = &lines(&output)[0];
-    assert_eq!(raw["tests"][0]["error"], "SyntaxError", "{raw}");
+    assert_eq!(raw["tests"][0]["verdict"], "syntax_error", "{raw}");
+    assert_eq!(raw["tests"][0]["error"], "SyntaxError");
     assert!(raw.get("extracted").is_none());
 
     ok(&codefuel_io("judge", &input, &output, &["--extract"]));

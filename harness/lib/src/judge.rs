@@ -468,8 +468,11 @@ pub enum TestVerdict {
     Pass,
     /// The program ended normally with different output.
     WrongAnswer,
-    /// An uncaught exception (`SyntaxError` included), or a non-zero `sys.exit`.
+    /// An uncaught exception, or a non-zero `sys.exit`.
     Exception,
+    /// The program does not compile (`SyntaxError`, `IndentationError` or `TabError` before
+    /// it ran; one raised by `eval` or `compile` at run time is an `exception`).
+    SyntaxError,
     /// Over the test's fuel limit.
     FuelLimit,
     /// Over the memory cap.
@@ -647,7 +650,7 @@ fn assert_results(
                 CellStatus::Pass => (TestVerdict::Pass, None),
                 CellStatus::Fail => (TestVerdict::WrongAnswer, None),
                 CellStatus::Error => (TestVerdict::Exception, cell.error),
-                CellStatus::SyntaxError => (TestVerdict::Exception, Some("SyntaxError".into())),
+                CellStatus::SyntaxError => (TestVerdict::SyntaxError, cell.error),
                 CellStatus::FuelLimit => (TestVerdict::FuelLimit, None),
                 CellStatus::Memory => (TestVerdict::Memory, None),
                 CellStatus::Crash => (TestVerdict::Crash, None),
@@ -739,8 +742,6 @@ pub fn values_match(out: &Value, expected: &Value) -> bool {
     }
 }
 
-/// The wall-clock backstop of a test: the runtime's default, or more for a large fuel limit
-/// (a second per 1 G of fuel, far slower than the guest ever runs).
 /// The wall-clock backstop behind a fuel limit: generous (a second per G of fuel, at least
 /// the runtime's default), so fuel, not the clock, decides every verdict.
 pub fn backstop(fuel: u64) -> Duration {
@@ -755,6 +756,18 @@ fn test_result(outcome: &RunOutcome, passes: impl Fn(&[u8]) -> bool) -> TestResu
             TestVerdict::Exception,
             Some(format!("SystemExit:{exit_code}")),
         ),
+        // A compile error of the program itself has no "Traceback" (nothing ran).
+        Verdict::Exception {
+            type_name,
+            traceback,
+            ..
+        } if matches!(
+            type_name.as_str(),
+            "SyntaxError" | "IndentationError" | "TabError"
+        ) && !traceback.starts_with("Traceback") =>
+        {
+            (TestVerdict::SyntaxError, Some(type_name.clone()))
+        }
         Verdict::Exception { type_name, .. } => (TestVerdict::Exception, Some(type_name.clone())),
         Verdict::FuelExhausted => (TestVerdict::FuelLimit, None),
         Verdict::MemoryLimit => (TestVerdict::Memory, None),
