@@ -217,6 +217,21 @@ fn bad_requests_get_clear_errors_and_the_server_lives_on() {
         "{}",
         options.body
     );
+    let empty = server.post("/v1/judge", &json!({"tasks": []}));
+    assert!(
+        empty.status == 400 && empty.body.contains("a batch holds 1 to"),
+        "{}",
+        empty.body
+    );
+    let stray = server.post(
+        "/v1/evaluate",
+        &json!({"dataset": "humaneval", "samples": [], "task_id": "x"}),
+    );
+    assert!(
+        stray.status == 400 && stray.body.contains("unknown field"),
+        "{}",
+        stray.body
+    );
     let dataset = server.post("/v1/evaluate", &json!({"dataset": "apps"}));
     assert_eq!(dataset.status, 400);
     assert_eq!(server.get("/nowhere").status, 404);

@@ -40,21 +40,7 @@ pub async fn judge(
         Some(_) => return Err(ApiError::bad_request("\"options\" must be an object")),
     };
     let options = judge_options(&state, &options)?;
-    let (batch, raw_tasks) = match object.remove("tasks") {
-        Some(Value::Array(tasks)) => {
-            Fields(&object).only(&[])?;
-            (true, tasks)
-        }
-        Some(_) => return Err(ApiError::bad_request("\"tasks\" must be a list of tasks")),
-        None => (false, vec![Value::Object(object)]),
-    };
-    if raw_tasks.is_empty() || raw_tasks.len() > state.caps.max_batch {
-        return Err(ApiError::bad_request(format!(
-            "a batch holds 1 to {} tasks, not {}",
-            state.caps.max_batch,
-            raw_tasks.len()
-        )));
-    }
+    let (batch, raw_tasks) = batch_or_one(object, "tasks", state.caps.max_batch)?;
     let mut tasks = Vec::with_capacity(raw_tasks.len());
     for (i, raw) in raw_tasks.iter().enumerate() {
         let task = JudgeTask::from_json(raw, i + 1)?;
@@ -87,12 +73,46 @@ pub async fn judge(
             .executed(result.tests.len() as u64, result.fuel);
         results.push(result);
     }
-    let results = serde_json::to_value(results).map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(Json(if batch {
+    let results = results
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(answer(batch, results))
+}
+
+/// A request of one item (the object itself) or a batch (`{key: [...]}` and nothing else):
+/// whether it is a batch, and its items (1 to `max_batch`).
+fn batch_or_one(
+    mut object: Map<String, Value>,
+    key: &str,
+    max_batch: usize,
+) -> Result<(bool, Vec<Value>), ApiError> {
+    let (batch, items) = match object.remove(key) {
+        Some(Value::Array(items)) => {
+            Fields(&object).only(&[])?;
+            (true, items)
+        }
+        Some(_) => return Err(ApiError::bad_request(format!("\"{key}\" must be a list"))),
+        None => (false, vec![Value::Object(object)]),
+    };
+    if items.is_empty() || items.len() > max_batch {
+        return Err(ApiError::bad_request(format!(
+            "a batch holds 1 to {max_batch} {key}, not {}",
+            items.len()
+        )));
+    }
+    Ok((batch, items))
+}
+
+/// The answer to a request of [`batch_or_one`]: `{"results": [...]}` for a batch, else the
+/// one result.
+fn answer(batch: bool, mut results: Vec<Value>) -> Json<Value> {
+    Json(if batch {
         json!({ "results": results })
     } else {
-        results[0].clone()
-    }))
+        results.pop().unwrap_or(Value::Null)
+    })
 }
 
 /// Waits for every job, in order (they run concurrently on the pool).
@@ -186,21 +206,7 @@ pub async fn evaluate(
     };
     let sanitize = Fields(&object).flag("sanitize")?;
     object.remove("sanitize");
-    let (batch, raw) = match object.remove("samples") {
-        Some(Value::Array(samples)) => {
-            Fields(&object).only(&[])?;
-            (true, samples)
-        }
-        Some(_) => return Err(ApiError::bad_request("\"samples\" must be a list")),
-        None => (false, vec![Value::Object(object)]),
-    };
-    if raw.is_empty() || raw.len() > state.caps.max_batch {
-        return Err(ApiError::bad_request(format!(
-            "a batch holds 1 to {} samples, not {}",
-            state.caps.max_batch,
-            raw.len()
-        )));
-    }
+    let (batch, raw) = batch_or_one(object, "samples", state.caps.max_batch)?;
     let mut records = Vec::with_capacity(raw.len());
     for (i, sample) in raw.into_iter().enumerate() {
         let Value::Object(sample) = sample else {
@@ -263,9 +269,5 @@ pub async fn evaluate(
         rows.push(row);
     }
     state.metrics.executed(rows.len() as u64, 0);
-    Ok(Json(if batch {
-        json!({ "results": rows })
-    } else {
-        rows.pop().expect("one sample")
-    }))
+    Ok(answer(batch, rows))
 }
