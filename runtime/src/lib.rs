@@ -30,6 +30,7 @@ mod host;
 mod limits;
 mod outcome;
 mod pipe;
+mod residency;
 mod runner;
 mod sandbox;
 mod snapshot;

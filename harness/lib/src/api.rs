@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use codefuel_runtime::{
-    DEFAULT_FUEL, DEFAULT_MEMORY_BYTES, DEFAULT_TIMEOUT, KEEP_RESIDENT, Limits, MAX_MEMORY_BYTES,
-    Program, RunOutcome, Sandbox, SandboxConfig, default_cache_dir,
+    DEFAULT_FUEL, DEFAULT_MEMORY_BYTES, DEFAULT_TIMEOUT, Limits, MAX_MEMORY_BYTES, Program,
+    RunOutcome, Sandbox, SandboxConfig, default_cache_dir,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -77,7 +77,7 @@ impl std::fmt::Debug for Engine {
 
 impl Engine {
     /// An engine with `config`: the compiled guest cached in its cache directory and an
-    /// instance slot for each worker (whose memory is reset in place only when runs overlap).
+    /// instance slot for each worker, whose memory is reset in place after each run.
     ///
     /// ```no_run
     /// let engine = codefuel::Engine::new(&codefuel::EngineConfig::default())?;
@@ -92,7 +92,6 @@ impl Engine {
             max_concurrent_runs: u32::try_from(jobs)
                 .unwrap_or(u32::MAX)
                 .max(defaults.max_concurrent_runs),
-            keep_resident_bytes: if jobs > 1 { KEEP_RESIDENT } else { 0 },
             ..defaults
         })?;
         Ok(Engine {
