@@ -46,5 +46,5 @@ pub use outcome::{CallOutcome, RunOutcome, Verdict};
 pub use runner::{on_runner, spawn_runner};
 pub use sandbox::{
     GUEST_SHA256, GUEST_WASM, KEEP_RESIDENT, Lease, Program, SESSIONS_PER_LEASE, Sandbox,
-    SandboxConfig, Session, default_max_concurrent_runs,
+    SandboxConfig, Session, Workspace, default_max_concurrent_runs,
 };

@@ -1,6 +1,7 @@
 //! What a run returns (the verdict, captured output, fuel and wall time), and what one
 //! session call returns ([`CallOutcome`]).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -80,6 +81,14 @@ pub struct RunOutcome {
     /// Wall time of the run on this machine. Not deterministic.
     #[serde(with = "duration_secs")]
     pub wall: Duration,
+    /// The files of the run's [`Workspace`](crate::Workspace) it asked for (`fetch`) that
+    /// existed when the program was over, path -> contents; serialized as base64.
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        with = "base64_files"
+    )]
+    pub files: BTreeMap<String, Vec<u8>>,
 }
 
 mod lossy_string {
@@ -91,6 +100,42 @@ mod lossy_string {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         Ok(String::deserialize(d)?.into_bytes())
+    }
+}
+
+/// File contents as base64 strings (standard alphabet, padded), as SandboxFusion sends them.
+pub mod base64_files {
+    use std::collections::BTreeMap;
+
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Serializes each file's contents as base64.
+    pub fn serialize<S: Serializer>(
+        files: &BTreeMap<String, Vec<u8>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_map(
+            files
+                .iter()
+                .map(|(name, data)| (name, STANDARD.encode(data))),
+        )
+    }
+
+    /// Reads base64 contents back.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, Vec<u8>>, D::Error> {
+        BTreeMap::<String, String>::deserialize(d)?
+            .into_iter()
+            .map(|(name, data)| {
+                let bytes = STANDARD.decode(data.as_bytes()).map_err(|e| {
+                    serde::de::Error::custom(format!("file {name:?}: invalid base64: {e}"))
+                })?;
+                Ok((name, bytes))
+            })
+            .collect()
     }
 }
 

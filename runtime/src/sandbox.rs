@@ -11,6 +11,7 @@
 //! opened from a [`Lease`] on one pool slot, which holds up to [`SESSIONS_PER_LEASE`] live
 //! instances (an untrusted one and a trusted judge beside it).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -107,6 +108,52 @@ pub struct Program {
     /// Bytes the program reads from `sys.stdin` (empty when absent from serialized input).
     #[serde(default)]
     pub stdin: Vec<u8>,
+    /// An in-memory working directory for the run; `None`: the program has no files at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<Workspace>,
+}
+
+/// An in-memory working directory (`/`) a run can read and write: it exists only in the
+/// guest's memory (under the run's memory cap), nothing reaches the host's disk. The guest
+/// emulates it in Python (`open`, `os`, `os.path`, `pathlib`, `shutil`; no raw file
+/// descriptors): see "Plain runs" in `guests/python/driver/codefuel_driver.py`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Workspace {
+    /// Files there when the program starts, path (relative to `/`, or absolute) -> contents;
+    /// their directories are created.
+    #[serde(default, with = "crate::outcome::base64_files")]
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// Paths whose contents the run hands back in [`RunOutcome::files`], when they exist.
+    #[serde(default)]
+    pub fetch: Vec<String>,
+}
+
+/// Starts a job with a workspace; `guests/python/src/main.rs` reads it.
+const WORKSPACE_MAGIC: &[u8] = b"\0codefuel-workspace\0";
+
+impl Workspace {
+    /// The job the guest reads: magic, header (JSON without NUL bytes), NUL, source.
+    fn job(&self, source: &str) -> Vec<u8> {
+        use base64::Engine as _;
+        let files: BTreeMap<&str, String> = self
+            .files
+            .iter()
+            .map(|(name, data)| {
+                (
+                    name.as_str(),
+                    base64::engine::general_purpose::STANDARD.encode(data),
+                )
+            })
+            .collect();
+        // serde_json escapes control characters, so the header holds no NUL byte.
+        let header = serde_json::json!({ "files": files, "fetch": self.fetch }).to_string();
+        let mut job = Vec::with_capacity(WORKSPACE_MAGIC.len() + header.len() + 1 + source.len());
+        job.extend_from_slice(WORKSPACE_MAGIC);
+        job.extend_from_slice(header.as_bytes());
+        job.push(0);
+        job.extend_from_slice(source.as_bytes());
+        job
+    }
 }
 
 impl Program {
@@ -115,7 +162,14 @@ impl Program {
         Program {
             source: source.into(),
             stdin: Vec::new(),
+            workspace: None,
         }
+    }
+
+    /// The same program with an in-memory working directory.
+    pub fn with_workspace(mut self, workspace: Workspace) -> Self {
+        self.workspace = Some(workspace);
+        self
     }
 
     /// The same program reading `stdin` from standard input.
@@ -230,7 +284,11 @@ impl Guest {
     fn run(&self, program: Program, limits: &Limits) -> Result<RunOutcome> {
         let started = Instant::now();
         let fuel_budget = if self.metering { limits.fuel } else { 0 };
-        let mut store = self.store(program.source.into_bytes(), program.stdin, limits);
+        let job = match &program.workspace {
+            Some(workspace) => workspace.job(&program.source),
+            None => program.source.into_bytes(),
+        };
+        let mut store = self.store(job, program.stdin, limits);
         store.data_mut().fuel_budget = fuel_budget;
         if self.metering {
             store
@@ -256,6 +314,7 @@ impl Guest {
         let (stdout, stdout_truncated) = state.stdout.take();
         let (stderr, stderr_truncated) = state.stderr.take();
         let verdict = classify(result, state.report.as_deref(), state.limiter.hit, &stderr);
+        let files = reported_files(state.report.as_deref());
         Ok(RunOutcome {
             verdict,
             stdout,
@@ -264,6 +323,7 @@ impl Guest {
             stderr_truncated,
             fuel,
             wall: started.elapsed(),
+            files,
         })
     }
 
@@ -493,6 +553,20 @@ enum GuestReport {
         message: String,
         traceback: String,
     },
+}
+
+/// The workspace files in the guest's report. The program could have tampered with what the
+/// guest collected, so a report that does not parse gives no files (its verdict says why).
+fn reported_files(report: Option<&[u8]>) -> BTreeMap<String, Vec<u8>> {
+    #[derive(Deserialize)]
+    struct Files {
+        #[serde(default, with = "crate::outcome::base64_files")]
+        files: BTreeMap<String, Vec<u8>>,
+    }
+    report
+        .and_then(|bytes| serde_json::from_slice::<Files>(bytes).ok())
+        .map(|report| report.files)
+        .unwrap_or_default()
 }
 
 /// Turns the result of `_start` and what the guest reported into a verdict.

@@ -165,6 +165,34 @@ fn uncaught_exception_reports_type_message_and_traceback() {
 }
 
 #[test]
+fn the_reported_traceback_is_the_one_on_stderr() {
+    // Its last line is `str(exc)`, as CPython prints it: OSError's errno form and a class's
+    // own `__str__`, not the exception's args.
+    for (source, last) in [
+        (
+            "raise FileNotFoundError(2, 'No such file', 'x.txt')",
+            "FileNotFoundError: [Errno 2] No such file: 'x.txt'",
+        ),
+        (
+            "class Oops(Exception):\n    def __str__(self):\n        return 'custom'\nraise Oops(1, 2)",
+            "Oops: custom",
+        ),
+    ] {
+        let outcome = run(source);
+        let Verdict::Exception { traceback, .. } = &outcome.verdict else {
+            panic!("{source}: {outcome:?}");
+        };
+        assert_eq!(
+            traceback.trim_end().lines().last(),
+            Some(last),
+            "{traceback}"
+        );
+        let stderr = String::from_utf8_lossy(&outcome.stderr);
+        assert_eq!(stderr.trim_end(), traceback.trim_end());
+    }
+}
+
+#[test]
 fn syntax_error_is_an_exception() {
     let outcome = run("def f(:\n");
     assert!(

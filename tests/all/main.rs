@@ -5,3 +5,4 @@ mod isolation;
 mod limits;
 mod python;
 mod sessions;
+mod workspace;

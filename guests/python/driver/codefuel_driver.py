@@ -490,3 +490,434 @@ def compare(op, a, b):
     if op == "is not":
         return a is not b
     raise ValueError("unknown comparison " + repr(op))
+
+
+# ====================================================================================== #
+# Plain runs: an in-memory working directory (`/run_code`'s `files` and `fetch_files`)    #
+# ====================================================================================== #
+#
+# The guest has no file system (the host gives it no directory). A run that comes with
+# files gets an in-memory working directory `/` instead: `workspace_install` puts the files
+# in it and replaces the functions programs reach files through (`open`, `io.open`,
+# `os.stat`, `os.lstat`, `os.listdir`, `os.scandir`, `os.remove`, `os.unlink`, `os.mkdir`,
+# `os.rmdir`, `os.rename`, `os.replace`, `os.getcwd`, `os.chdir`, `os.chmod`, `os.utime`;
+# `os.path`, `os.makedirs`, `os.walk`, `shutil` and `pathlib` go through those). File
+# descriptors (`os.open`, `fileno()`) are not emulated. Everything lives in the guest's
+# memory, under the run's memory cap and fuel; the program may do anything to it, it only
+# changes its own files.
+# `workspace_collect` returns the files the request asked for once the program is over.
+
+
+class _Workspace:
+    """Files (absolute path -> bytes) and directories of the in-memory working directory."""
+
+    def __init__(self, os_module):
+        self.os = os_module
+        self.files = {}
+        self.dirs = {"/"}
+        self.open_files = []
+        self.cwd = "/"
+
+    def path(self, name):
+        """The absolute, normalized path of `name` (str, bytes or path-like), or None."""
+        try:
+            name = self.os.fspath(name)
+        except TypeError:
+            return None
+        if isinstance(name, bytes):
+            name = name.decode("utf-8", "surrogateescape")
+        if not isinstance(name, str):
+            return None
+        import posixpath
+
+        return posixpath.normpath(posixpath.join(self.cwd, name)).replace("//", "/")
+
+    def parent_exists(self, path):
+        import posixpath
+
+        return posixpath.dirname(path) in self.dirs
+
+    def add_file(self, path, data):
+        import posixpath
+
+        parent = posixpath.dirname(path)
+        while parent not in self.dirs:
+            self.dirs.add(parent)
+            parent = posixpath.dirname(parent)
+        self.files[path] = bytes(data)
+
+    def sync(self):
+        for handle in self.open_files:
+            handle._store()
+
+    def children(self, path):
+        import posixpath
+
+        names = [posixpath.basename(p) for p in list(self.files) + list(self.dirs)
+                 if p != "/" and posixpath.dirname(p) == path]
+        return sorted(names)
+
+
+# CPython's messages for the errors the workspace raises (the guest's `os.strerror` follows
+# WASI's numbering, where these codes mean other things).
+_ERRNO_NAMES = {2: "ENOENT", 17: "EEXIST", 20: "ENOTDIR", 21: "EISDIR", 39: "ENOTEMPTY"}
+_ERRNO_MESSAGES = {2: "No such file or directory", 17: "File exists", 20: "Not a directory",
+                   21: "Is a directory", 39: "Directory not empty"}
+
+
+def _errno_error(cls, code, name):
+    """`cls` for errno `code` (given as Linux's number) on path `name`, with the guest's own
+    errno value, as its real file functions would raise it."""
+    import errno
+
+    return cls(getattr(errno, _ERRNO_NAMES[code], code), _ERRNO_MESSAGES[code], name)
+
+
+class _WorkspaceFile(io.BytesIO):
+    """A binary file of the workspace: its contents are stored back on flush and close."""
+
+    def __init__(self, workspace, path, name, mode, data, readable, writable, append):
+        super().__init__(data)
+        self._workspace = workspace
+        self._path = path
+        self._readable = readable
+        self._writable = writable
+        self._append = append
+        self.name = name
+        self.mode = mode
+        if append:
+            self.seek(0, 2)
+        if writable:
+            workspace.open_files.append(self)
+            self._store()
+
+    def _store(self):
+        if self._writable and not self.closed and self._path is not None:
+            self._workspace.files[self._path] = self.getvalue()
+
+    def readable(self):
+        self._check_open()
+        return self._readable
+
+    def writable(self):
+        self._check_open()
+        return self._writable
+
+    def _check_open(self):
+        if self.closed:
+            raise ValueError("I/O operation on closed file.")
+
+    def _check_readable(self):
+        self._check_open()
+        if not self._readable:
+            raise io.UnsupportedOperation("read")
+
+    def _check_writable(self):
+        self._check_open()
+        if not self._writable:
+            raise io.UnsupportedOperation("write")
+
+    def read(self, size=-1):
+        self._check_readable()
+        return super().read(size)
+
+    def read1(self, size=-1):
+        self._check_readable()
+        return super().read1(size)
+
+    def readinto(self, buffer):
+        self._check_readable()
+        return super().readinto(buffer)
+
+    def readline(self, size=-1):
+        self._check_readable()
+        return super().readline(size)
+
+    def readlines(self, hint=-1):
+        self._check_readable()
+        return super().readlines(hint)
+
+    def write(self, data):
+        self._check_writable()
+        if self._append:
+            self.seek(0, 2)
+        return super().write(data)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def truncate(self, size=None):
+        self._check_writable()
+        return super().truncate(size)
+
+    def flush(self):
+        self._store()
+        return super().flush()
+
+    def close(self):
+        if not self.closed:
+            self._store()
+            if self in self._workspace.open_files:
+                self._workspace.open_files.remove(self)
+        super().close()
+
+    def fileno(self):
+        raise io.UnsupportedOperation("fileno")
+
+    def __repr__(self):
+        return "<_io.BufferedReader name=%r>" % (self.name,)
+
+
+class _StatResult(tuple):
+    """What `os.stat` gives for a workspace entry (the fields programs read)."""
+
+    st_mode = property(lambda self: self[0])
+    st_ino = property(lambda self: self[1])
+    st_dev = property(lambda self: self[2])
+    st_nlink = property(lambda self: self[3])
+    st_uid = property(lambda self: self[4])
+    st_gid = property(lambda self: self[5])
+    st_size = property(lambda self: self[6])
+    st_atime = property(lambda self: self[7])
+    st_mtime = property(lambda self: self[8])
+    st_ctime = property(lambda self: self[9])
+
+
+class _DirEntry:
+    """What `os.scandir` yields for a workspace entry."""
+
+    def __init__(self, workspace, directory, name, given):
+        import posixpath
+
+        self._workspace = workspace
+        self._full = posixpath.join(directory, name)
+        self.name = name
+        self.path = name if given in (None, "", ".") else posixpath.join(given, name)
+
+    def is_dir(self, follow_symlinks=True):
+        return self._full in self._workspace.dirs
+
+    def is_file(self, follow_symlinks=True):
+        return self._full in self._workspace.files
+
+    def is_symlink(self):
+        return False
+
+    def stat(self, follow_symlinks=True):
+        import os
+
+        return os.stat(self._full)
+
+    def __fspath__(self):
+        return self.path
+
+    def __repr__(self):
+        return "<DirEntry %r>" % (self.name,)
+
+
+class _ScandirIterator:
+    def __init__(self, entries):
+        self._entries = iter(entries)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._entries)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        self._entries = iter(())
+
+
+def workspace_install(header):
+    """Creates the working directory from the run's header (JSON: `files`, path -> base64;
+    `fetch`, the paths `workspace_collect` returns) and replaces the file functions with the
+    workspace's."""
+    import binascii
+    import os
+
+    request = json.loads(header)
+    workspace = _Workspace(os)
+    # Resolved now: a program that changes directory does not move what is handed back.
+    workspace.fetch = [(str(name), workspace.path(str(name)))
+                       for name in request.get("fetch", [])]
+    for name, data in request.get("files", {}).items():
+        path = workspace.path(name)
+        if path is not None and path != "/":
+            workspace.add_file(path, binascii.a2b_base64(data))
+    original_stat, original_listdir = os.stat, os.listdir
+    original_open = io.open
+
+    def open(file, mode="r", buffering=-1, encoding=None, errors=None, newline=None,
+             closefd=True, opener=None):
+        path = None if isinstance(file, int) or opener is not None else workspace.path(file)
+        if path is None:
+            return original_open(file, mode, buffering, encoding, errors, newline, closefd,
+                                 opener)
+        if (not isinstance(mode, str) or not set(mode) <= set("rwxabt+")
+                or len(set(mode)) != len(mode)):
+            raise ValueError("invalid mode: %r" % (mode,))
+        kinds = [c for c in mode if c in "rwxa"]
+        if len(kinds) != 1 or ("b" in mode and "t" in mode):
+            raise ValueError("must have exactly one of create/read/write/append mode")
+        kind, plus, binary = kinds[0], "+" in mode, "b" in mode
+        if binary and (encoding is not None or errors is not None or newline is not None):
+            raise ValueError("binary mode doesn't take an encoding, errors or newline argument")
+        if path in workspace.dirs:
+            raise _errno_error(IsADirectoryError, 21, file)
+        exists = path in workspace.files
+        if kind == "r" and not exists:
+            raise _errno_error(FileNotFoundError, 2, file)
+        if kind == "x" and exists:
+            raise _errno_error(FileExistsError, 17, file)
+        if not exists and not workspace.parent_exists(path):
+            raise _errno_error(FileNotFoundError, 2, file)
+        data = workspace.files.get(path, b"") if kind in "ra" else b""
+        if kind in "wx":
+            workspace.files[path] = b""
+        raw_mode = {"r": "rb", "w": "wb", "x": "xb", "a": "ab"}[kind] + ("+" if plus else "")
+        handle = _WorkspaceFile(workspace, path, file, raw_mode, data,
+                                readable=kind == "r" or plus, writable=kind != "r" or plus,
+                                append=kind == "a")
+        if binary:
+            return handle
+        text = io.TextIOWrapper(handle, encoding or "utf-8", errors, newline,
+                                line_buffering=False, write_through=True)
+        text.mode = mode
+        return text
+
+    def stat(path, *, dir_fd=None, follow_symlinks=True):
+        full = workspace.path(path) if not isinstance(path, int) else None
+        if full in workspace.files:
+            return _StatResult((0o100644, 0, 0, 1, 0, 0, len(workspace.files[full]), 0, 0, 0))
+        if full in workspace.dirs:
+            return _StatResult((0o040755, 0, 0, 2, 0, 0, 4096, 0, 0, 0))
+        if full is not None:
+            raise _errno_error(FileNotFoundError, 2, path)
+        return original_stat(path, dir_fd=dir_fd, follow_symlinks=follow_symlinks)
+
+    def lstat(path, *, dir_fd=None):
+        return stat(path, dir_fd=dir_fd)
+
+    def listdir(path="."):
+        full = workspace.path(path) if not isinstance(path, int) else None
+        if full in workspace.dirs:
+            names = workspace.children(full)
+            return [n.encode() for n in names] if isinstance(path, bytes) else names
+        if full in workspace.files:
+            raise _errno_error(NotADirectoryError, 20, path)
+        if full is not None:
+            raise _errno_error(FileNotFoundError, 2, path)
+        return original_listdir(path)
+
+    def scandir(path="."):
+        full = workspace.path(path)
+        if full in workspace.dirs:
+            given = os.fspath(path)
+            return _ScandirIterator([_DirEntry(workspace, full, n, given)
+                                     for n in workspace.children(full)])
+        if full in workspace.files:
+            raise _errno_error(NotADirectoryError, 20, path)
+        raise _errno_error(FileNotFoundError, 2, path)
+
+    def remove(path, *, dir_fd=None):
+        full = workspace.path(path)
+        if full in workspace.dirs:
+            raise _errno_error(IsADirectoryError, 21, path)
+        if full not in workspace.files:
+            raise _errno_error(FileNotFoundError, 2, path)
+        del workspace.files[full]
+
+    def mkdir(path, mode=0o777, *, dir_fd=None):
+        full = workspace.path(path)
+        if full in workspace.dirs or full in workspace.files:
+            raise _errno_error(FileExistsError, 17, path)
+        if not workspace.parent_exists(full):
+            raise _errno_error(FileNotFoundError, 2, path)
+        workspace.dirs.add(full)
+
+    def rmdir(path, *, dir_fd=None):
+        full = workspace.path(path)
+        if full in workspace.files:
+            raise _errno_error(NotADirectoryError, 20, path)
+        if full not in workspace.dirs or full == "/":
+            raise _errno_error(FileNotFoundError, 2, path)
+        if workspace.children(full):
+            raise _errno_error(OSError, 39, path)
+        workspace.dirs.discard(full)
+
+    def rename(src, dst, *, src_dir_fd=None, dst_dir_fd=None):
+        source, target = workspace.path(src), workspace.path(dst)
+        if source in workspace.files:
+            if target in workspace.dirs:
+                raise _errno_error(IsADirectoryError, 21, dst)
+            if not workspace.parent_exists(target):
+                raise _errno_error(FileNotFoundError, 2, dst)
+            workspace.sync()
+            workspace.files[target] = workspace.files.pop(source)
+            return
+        if source in workspace.dirs and source != "/":
+            if target in workspace.files or target in workspace.dirs:
+                raise _errno_error(FileExistsError, 17, dst)
+            if not workspace.parent_exists(target) or target.startswith(source + "/"):
+                raise _errno_error(FileNotFoundError, 2, dst)
+            prefix = source + "/"
+            workspace.sync()
+            workspace.dirs = {target + d[len(source):] if d == source or d.startswith(prefix)
+                              else d for d in workspace.dirs}
+            workspace.files = {target + f[len(source):] if f.startswith(prefix) else f: v
+                               for f, v in workspace.files.items()}
+            return
+        raise _errno_error(FileNotFoundError, 2, src)
+
+    def getcwd():
+        return workspace.cwd
+
+    def chdir(path):
+        full = workspace.path(path)
+        if full in workspace.files:
+            raise _errno_error(NotADirectoryError, 20, path)
+        if full not in workspace.dirs:
+            raise _errno_error(FileNotFoundError, 2, path)
+        workspace.cwd = full
+
+    def chmod(path, mode, *, dir_fd=None, follow_symlinks=True):
+        stat(path)  # permissions are not kept; a missing path is still an error
+
+    def utime(path, times=None, *, ns=None, dir_fd=None, follow_symlinks=True):
+        stat(path)  # times are not kept
+
+    builtins.open = open
+    io.open = open
+    replacements = {"stat": stat, "lstat": lstat, "listdir": listdir, "scandir": scandir,
+                    "remove": remove, "unlink": remove, "mkdir": mkdir, "rmdir": rmdir,
+                    "rename": rename, "replace": rename, "getcwd": getcwd, "chdir": chdir,
+                    "chmod": chmod, "utime": utime}
+    for name, function in replacements.items():
+        setattr(os, name, function)
+    global _WORKSPACE
+    _WORKSPACE = workspace
+
+
+_WORKSPACE = None
+
+
+def workspace_collect():
+    """The contents of each file the header's `fetch` names that exists once the program is
+    over, as a list of (name, bytes); files still open are included as last written."""
+    workspace = _WORKSPACE
+    if workspace is None:
+        return []
+    workspace.sync()
+    found = []
+    for name, path in workspace.fetch:
+        if path in workspace.files:
+            found.append((name, bytes(workspace.files[path])))
+    return found

@@ -5,8 +5,9 @@
 //!    deterministic settings and imports the stdlib modules most solutions use, so that state
 //!    is frozen into the snapshot and a fresh sandbox pays nothing for it.
 //! 2. Per run, the host instantiates the snapshot and calls `_start`: `main` fetches the job
-//!    (the Python source) through the `codefuel` imports, runs it as `__main__`, flushes the
-//!    standard streams and reports a one-line JSON outcome back to the host.
+//!    (the Python source, after a workspace header when the run has files) through the
+//!    `codefuel` imports, runs it as `__main__`, flushes the standard streams and reports a
+//!    one-line JSON outcome back to the host (with the files it asked for).
 //!
 //! The guest never sees a host file, socket or environment variable: the host gives it none.
 
@@ -18,7 +19,8 @@ use std::cell::RefCell;
 
 use rustpython::{InterpreterBuilder, InterpreterBuilderExt};
 use rustpython_vm::{
-    AsObject, Interpreter, PyResult, Settings, VirtualMachine, builtins::PyBaseExceptionRef,
+    AsObject, Interpreter, PyObjectRef, PyResult, Settings, VirtualMachine,
+    builtins::{PyBaseExceptionRef, PyBytes, PyStr},
     compiler::Mode,
 };
 
@@ -246,8 +248,21 @@ fn read_job_bytes() -> Vec<u8> {
     }
 }
 
-fn read_job() -> String {
-    String::from_utf8_lossy(&read_job_bytes()).into_owned()
+/// Starts a job whose run has an in-memory working directory: the magic, the header (JSON,
+/// no NUL byte: `files`, path -> base64, and `fetch`, the paths to hand back), a NUL, then
+/// the source. Written by `codefuel-runtime` (`Workspace`).
+const WORKSPACE_MAGIC: &[u8] = b"\0codefuel-workspace\0";
+
+/// The job's workspace header, if any, and its source.
+fn split_job(job: &[u8]) -> (Option<String>, String) {
+    if let Some(rest) = job.strip_prefix(WORKSPACE_MAGIC)
+        && let Some(end) = rest.iter().position(|&b| b == 0)
+    {
+        let header = String::from_utf8_lossy(&rest[..end]).into_owned();
+        let source = String::from_utf8_lossy(&rest[end + 1..]).into_owned();
+        return (Some(header), source);
+    }
+    (None, String::from_utf8_lossy(job).into_owned())
 }
 
 fn flush_stdio(vm: &VirtualMachine) -> PyResult<()> {
@@ -261,7 +276,14 @@ fn flush_stdio(vm: &VirtualMachine) -> PyResult<()> {
     Ok(())
 }
 
-/// Outcome of running the user program, as reported to the host.
+/// Outcome of running the user program, as reported to the host, with the workspace files
+/// it asked for.
+struct Report {
+    outcome: Outcome,
+    files: Option<Vec<(String, Vec<u8>)>>,
+}
+
+/// How the user program ended.
 enum Outcome {
     Exited(u32),
     Exception {
@@ -271,8 +293,11 @@ enum Outcome {
     },
 }
 
-fn run_main(vm: &VirtualMachine, source: &str) -> Outcome {
+fn run_main(vm: &VirtualMachine, header: Option<&str>, source: &str) -> Report {
     let result = (|| -> PyResult<()> {
+        if let Some(header) = header {
+            session::driver("workspace_install", vm)?.call((vm.ctx.new_str(header),), vm)?;
+        }
         let scope = vm.new_scope_with_main()?;
         scope
             .globals
@@ -289,8 +314,53 @@ fn run_main(vm: &VirtualMachine, source: &str) -> Outcome {
         Ok(()) => Outcome::Exited(0),
         Err(exc) => classify_exception(vm, exc),
     };
+    let files = header.map(|_| workspace_files(vm));
     let _ = flush_stdio(vm);
-    outcome
+    Report { outcome, files }
+}
+
+/// The workspace files the job asked for, as the driver hands them over. The program can
+/// reach the driver's functions, so what comes back is checked: anything but a list of
+/// (str, bytes) pairs, or an exception, gives no files (the program only spoils its own).
+fn workspace_files(vm: &VirtualMachine) -> Vec<(String, Vec<u8>)> {
+    let collected = (|| -> PyResult<Vec<(String, Vec<u8>)>> {
+        let list = session::driver("workspace_collect", vm)?.call((), vm)?;
+        let items: Vec<PyObjectRef> = list.try_to_value(vm)?;
+        let mut files = Vec::with_capacity(items.len());
+        for item in items {
+            let pair: Vec<PyObjectRef> = item.try_to_value(vm)?;
+            let [name, data] = <[PyObjectRef; 2]>::try_from(pair)
+                .map_err(|_| vm.new_type_error("workspace_collect gives (name, bytes) pairs"))?;
+            let name = name
+                .downcast::<PyStr>()
+                .map_err(|_| vm.new_type_error("a file name is a str"))?;
+            let data = data
+                .downcast::<PyBytes>()
+                .map_err(|_| vm.new_type_error("a file's contents are bytes"))?;
+            files.push((name.to_string_lossy().into_owned(), data.as_bytes().to_vec()));
+        }
+        Ok(files)
+    })();
+    collected.unwrap_or_default()
+}
+
+/// Standard base64 with padding (RFC 4648), for file contents in the JSON report.
+fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] =
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 fn classify_exception(vm: &VirtualMachine, exc: PyBaseExceptionRef) -> Outcome {
@@ -304,14 +374,37 @@ fn classify_exception(vm: &VirtualMachine, exc: PyBaseExceptionRef) -> Outcome {
         .str(vm)
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut traceback = String::new();
-    let _ = vm.write_exception(&mut traceback, &exc);
+    let traceback = format_traceback(vm, &exc);
     vm.print_exception(&exc);
     Outcome::Exception {
         type_name,
         message,
         traceback,
     }
+}
+
+/// The traceback as CPython renders it, and as the excepthook prints it on stderr:
+/// `traceback.format_exception`, whose last line is `str(exc)` (`[Errno 2] ...: 'f'` for an
+/// `OSError`, a class's own `__str__`). RustPython's `write_exception` renders the last line
+/// from the exception's args instead; it is the fallback when the module fails.
+fn format_traceback(vm: &VirtualMachine, exc: &PyBaseExceptionRef) -> String {
+    let formatted = (|| -> PyResult<String> {
+        let lines = vm
+            .import("traceback", 0)?
+            .get_attr("format_exception", vm)?
+            .call((exc.clone(),), vm)?;
+        let empty = vm.ctx.new_str("");
+        let text = vm.call_method(empty.as_object(), "join", (lines,))?;
+        let text = text
+            .downcast::<PyStr>()
+            .map_err(|_| vm.new_type_error("format_exception gives lines"))?;
+        Ok(text.to_string_lossy().into_owned())
+    })();
+    formatted.unwrap_or_else(|_| {
+        let mut traceback = String::new();
+        let _ = vm.write_exception(&mut traceback, exc);
+        traceback
+    })
 }
 
 fn json_string(out: &mut String, s: &str) {
@@ -330,11 +423,11 @@ fn json_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
-fn report(outcome: &Outcome) {
+fn report(report: &Report) {
     let mut json = String::new();
-    match outcome {
+    match &report.outcome {
         Outcome::Exited(code) => {
-            json.push_str(&format!("{{\"kind\":\"exited\",\"code\":{code}}}"));
+            json.push_str(&format!("{{\"kind\":\"exited\",\"code\":{code}"));
         }
         Outcome::Exception {
             type_name,
@@ -347,20 +440,34 @@ fn report(outcome: &Outcome) {
             json_string(&mut json, message);
             json.push_str(",\"traceback\":");
             json_string(&mut json, traceback);
-            json.push('}');
         }
     }
+    if let Some(files) = &report.files {
+        json.push_str(",\"files\":{");
+        for (i, (name, data)) in files.iter().enumerate() {
+            if i > 0 {
+                json.push(',');
+            }
+            json_string(&mut json, name);
+            json.push(':');
+            json.push('"');
+            json.push_str(&base64(data));
+            json.push('"');
+        }
+        json.push('}');
+    }
+    json.push('}');
     // SAFETY: pointer and length describe a live, initialized buffer.
     unsafe { host::report(json.as_ptr(), json.len() as u32) };
 }
 
 fn main() {
-    let source = read_job();
+    let (header, source) = split_job(&read_job_bytes());
     let outcome = INTERPRETER.with(|cell| {
         let mut slot = cell.borrow_mut();
         // Without a snapshot (the raw module) the interpreter is built here instead.
         let interpreter = slot.get_or_insert_with(build_interpreter);
-        interpreter.enter(|vm| run_main(vm, &source))
+        interpreter.enter(|vm| run_main(vm, header.as_deref(), &source))
     });
     report(&outcome);
 }

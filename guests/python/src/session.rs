@@ -57,7 +57,7 @@ thread_local! {
 }
 
 /// A driver function by name.
-fn driver(name: &str, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+pub(crate) fn driver(name: &str, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
     let globals = DRIVER
         .with(|d| d.borrow().clone())
         .ok_or_else(|| vm.new_runtime_error("the driver is not loaded"))?;

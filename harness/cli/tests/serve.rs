@@ -158,11 +158,38 @@ fn run_code_answers_as_sandbox_fusion_does() {
     assert_eq!(cpp["status"], "SandboxError");
     assert!(cpp["message"].as_str().unwrap().contains("python"));
 
-    let files = run_code("print(1)", json!({"files": {"a.txt": "aGk="}}));
+    // `files` are an in-memory working directory; `fetch_files` come back, base64.
+    let files = server
+        .post(
+            "/run_code",
+            &run_code(
+                "import os\nn = int(open('data/in.txt').read())\nos.makedirs('out')\n\
+                 with open('out/sq.txt', 'w') as f:\n    f.write(str(n * n))\n\
+                 print(sorted(os.listdir('.')))",
+                json!({"files": {"data/in.txt": "MTI="},
+                       "fetch_files": ["out/sq.txt", "data/in.txt", "missing.txt"]}),
+            ),
+        )
+        .json();
+    assert_eq!(files["status"], "Success", "{files}");
+    assert_eq!(files["run_result"]["stdout"], "['data', 'out']\n");
     assert_eq!(
-        server.post("/run_code", &files).json()["status"],
-        "SandboxError"
+        files["files"],
+        json!({"out/sq.txt": "MTQ0", "data/in.txt": "MTI="})
     );
+    // Nothing is left for the next run, which starts with an empty directory.
+    let next = server
+        .post(
+            "/run_code",
+            &run_code(
+                "import os\nprint(os.listdir('.'))\nopen('out/sq.txt')",
+                json!({}),
+            ),
+        )
+        .json();
+    assert_eq!(next["run_result"]["stdout"], "[]\n");
+    let stderr = next["run_result"]["stderr"].as_str().unwrap();
+    assert!(stderr.contains("FileNotFoundError"), "{stderr}");
 
     // Deterministic: the same request, the same body apart from timing.
     let strip = |mut v: Value| {
@@ -204,6 +231,28 @@ fn bad_requests_get_clear_errors_and_the_server_lives_on() {
     assert_eq!(timeout.status, 400);
     let memory = server.post("/run_code", &run_code("1", json!({"memory_limit_MB": 0})));
     assert_eq!(memory.status, 400);
+    for (extra, message) in [
+        (json!({"files": ["a"]}), "\\\"files\\\" must be an object"),
+        (json!({"files": {"a": 1}}), "must be a base64 string"),
+        (json!({"files": {"a": "%%"}}), "is not base64"),
+        (
+            json!({"files": {"": "aGk="}}),
+            "is empty or holds a NUL byte",
+        ),
+        (
+            json!({"fetch_files": "a"}),
+            "\\\"fetch_files\\\" must be a list",
+        ),
+        (json!({"fetch_files": [1]}), "must be a path"),
+    ] {
+        let bad = server.post("/run_code", &run_code("1", extra.clone()));
+        assert!(
+            bad.status == 400 && bad.body.contains(message),
+            "{extra}: {} {}",
+            bad.status,
+            bad.body
+        );
+    }
     let huge = server.post("/run_code", &run_code(&"#".repeat(10_000), json!({})));
     assert_eq!(huge.status, 413);
     let judge = server.post("/v1/judge", &json!({"code": "x", "tests": {"nope": []}}));
@@ -444,4 +493,7 @@ fn sandbox_fusions_own_client_works_against_codefuel() {
     );
     assert_eq!(cases[2]["status"], "Failed");
     assert_eq!(cases[2]["run_status"], "TimeLimitExceeded");
+    assert_eq!(cases[3]["status"], "Success", "{}", cases[3]);
+    assert_eq!(cases[3]["stdout"], "3\n");
+    assert_eq!(cases[3]["files"], json!({"result.txt": "MzA="}));
 }

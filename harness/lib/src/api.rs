@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use codefuel_runtime::{
     DEFAULT_FUEL, DEFAULT_MEMORY_BYTES, DEFAULT_TIMEOUT, Limits, MAX_MEMORY_BYTES, Program,
-    RunOutcome, Sandbox, SandboxConfig, default_cache_dir,
+    RunOutcome, Sandbox, SandboxConfig, Workspace, default_cache_dir,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -127,7 +127,9 @@ impl Engine {
     /// ```
     pub fn run(&self, request: &RunRequest) -> Result<RunOutcome> {
         let limits = request.limits()?;
-        let program = Program::new(request.source.as_str()).with_stdin(request.stdin.as_slice());
+        let mut program =
+            Program::new(request.source.as_str()).with_stdin(request.stdin.as_slice());
+        program.workspace = request.workspace.clone();
         Ok(self.sandbox.run(program, &limits)?)
     }
 
@@ -536,6 +538,9 @@ pub struct RunRequest {
     pub memory_mib: u64,
     /// Wall-clock backstop in seconds (fuel is the real limit).
     pub timeout_secs: f64,
+    /// An in-memory working directory for the program (files in, files back out in
+    /// [`RunOutcome::files`]); `None`: no files at all.
+    pub workspace: Option<Workspace>,
 }
 
 impl Default for RunRequest {
@@ -546,6 +551,7 @@ impl Default for RunRequest {
             fuel: DEFAULT_FUEL,
             memory_mib: DEFAULT_RUN_MEMORY_MIB,
             timeout_secs: DEFAULT_TIMEOUT.as_secs_f64(),
+            workspace: None,
         }
     }
 }

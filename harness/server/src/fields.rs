@@ -56,7 +56,8 @@ impl Fields<'_> {
     }
 }
 
-fn wrong(name: &str, expected: &str, got: &Value) -> ApiError {
+/// A 400 saying field `name` must be `expected` and what it was instead.
+pub(crate) fn wrong(name: &str, expected: &str, got: &Value) -> ApiError {
     let kind = match got {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -238,12 +238,19 @@ pub async fn serve(
     ready: impl FnOnce(SocketAddr),
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let engine = Engine::new(&EngineConfig {
+    // The guest is compiled (or loaded from the cache) before the first request, not in it,
+    // and off the async threads: preparing it runs the guest, whose WASI calls block on a
+    // Tokio runtime of their own, which is not allowed on a thread driving this one.
+    let engine_config = EngineConfig {
         cache_dir: config.cache_dir.clone(),
         jobs: Some(config.jobs),
-    })?;
-    // The guest is compiled (or loaded from the cache) before the first request, not in it.
-    engine.run(&codefuel::RunRequest::new("pass"))?;
+    };
+    let engine = tokio::task::spawn_blocking(move || -> anyhow::Result<Engine> {
+        let engine = Engine::new(&engine_config)?;
+        engine.run(&codefuel::RunRequest::new("pass"))?;
+        Ok(engine)
+    })
+    .await??;
     let state = Arc::new(AppState {
         engine: Arc::new(engine),
         pool: Pool::new(config.jobs, config.max_queue)?,

@@ -3,8 +3,8 @@
 //! `sandbox-fusion` client work by pointing them here.
 //!
 //! Request: `code`, `language`, `stdin`, `compile_timeout`, `run_timeout` (default 10 s),
-//! `memory_limit_MB` (-1: the default), `files`, `fetch_files`; other fields are ignored, as
-//! SandboxFusion's pydantic model ignores them. Response: `status` (`Success` | `Failed` |
+//! `memory_limit_MB` (-1: the default), `files` (path -> base64), `fetch_files`; other fields
+//! are ignored, as SandboxFusion's pydantic model ignores them. Response: `status` (`Success` | `Failed` |
 //! `SandboxError`), `message`, `compile_result` (null: Python is not compiled), `run_result`
 //! `{status: Finished | TimeLimitExceeded, execution_time, return_code, stdout, stderr}`,
 //! `files`, `executor_pod_name`; and codefuel's own `fuel` and `verdict`.
@@ -20,10 +20,12 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use codefuel::runtime::{RunOutcome, Verdict};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use codefuel::runtime::{RunOutcome, Verdict, Workspace};
 use serde_json::{Value, json};
 
-use crate::fields::Fields;
+use crate::fields::{Fields, wrong};
 use crate::limits::{DEFAULT_RUN_TIMEOUT_SECS, FUEL_PER_TIMEOUT_SECOND};
 use crate::{ApiError, AppState, parse_body};
 
@@ -80,29 +82,74 @@ pub async fn handle(
              (language \"python\" or \"python3\")"
         ))));
     }
-    let has = |name: &str| match object.get(name) {
-        None | Some(Value::Null) => false,
-        Some(Value::Object(map)) => !map.is_empty(),
-        Some(Value::Array(list)) => !list.is_empty(),
-        Some(_) => true,
-    };
-    if has("files") || has("fetch_files") {
-        return Ok(Json(sandbox_error(
-            "\"files\" and \"fetch_files\" are not supported yet: the sandbox has no file \
-             system; pass data on stdin or in the code"
-                .into(),
-        )));
-    }
+    let workspace = workspace(&object)?;
 
     let request = codefuel::RunRequest {
         fuel,
         memory_mib,
         timeout_secs: codefuel::judge::backstop(fuel).as_secs_f64(),
+        workspace: Some(workspace),
         ..codefuel::RunRequest::new(code).with_stdin(stdin)
     };
     let outcome = state.on_pool(move |engine| engine.run(&request)).await??;
     state.metrics.executed(1, outcome.fuel);
     Ok(Json(response(&outcome, memory_mib)))
+}
+
+/// The run's in-memory working directory: `files` (path -> base64 contents; a null entry is
+/// skipped) and `fetch_files` (paths handed back in the response's `files`). Every run gets
+/// one, as every SandboxFusion run gets a fresh directory; it lives in the sandbox's memory.
+fn workspace(object: &serde_json::Map<String, Value>) -> Result<Workspace, ApiError> {
+    let mut workspace = Workspace::default();
+    match object.get("files") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(files)) => {
+            for (path, data) in files {
+                let field = format!("files[{path:?}]");
+                check_path(&field, path)?;
+                let data = match data {
+                    Value::Null => continue,
+                    Value::String(data) => data,
+                    other => return Err(wrong(&field, "a base64 string", other)),
+                };
+                let bytes = BASE64.decode(data.as_bytes()).map_err(|e| {
+                    ApiError::bad_request(format!("\"{field}\" is not base64: {e}"))
+                })?;
+                workspace.files.insert(path.clone(), bytes);
+            }
+        }
+        Some(other) => {
+            return Err(wrong(
+                "files",
+                "an object of path -> base64 contents",
+                other,
+            ));
+        }
+    }
+    match object.get("fetch_files") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(paths)) => {
+            for path in paths {
+                let Value::String(path) = path else {
+                    return Err(wrong("fetch_files[]", "a path (a string)", path));
+                };
+                check_path("fetch_files[]", path)?;
+                workspace.fetch.push(path.clone());
+            }
+        }
+        Some(other) => return Err(wrong("fetch_files", "a list of paths", other)),
+    }
+    Ok(workspace)
+}
+
+/// A path of `files` or `fetch_files`: not empty, no NUL byte.
+fn check_path(field: &str, path: &str) -> Result<(), ApiError> {
+    if path.is_empty() || path.contains('\0') {
+        return Err(ApiError::bad_request(format!(
+            "\"{field}\": the path {path:?} is empty or holds a NUL byte"
+        )));
+    }
+    Ok(())
 }
 
 /// SandboxFusion's answer when the request cannot be run as asked.
@@ -157,6 +204,11 @@ fn response(outcome: &RunOutcome, memory_mib: u64) -> Value {
             ("Finished", Some(1))
         }
     };
+    let files: serde_json::Map<String, Value> = outcome
+        .files
+        .iter()
+        .map(|(path, data)| (path.clone(), Value::String(BASE64.encode(data))))
+        .collect();
     let status = if outcome.verdict.is_success() {
         "Success"
     } else {
@@ -174,7 +226,7 @@ fn response(outcome: &RunOutcome, memory_mib: u64) -> Value {
             "stderr": stderr,
         },
         "executor_pod_name": null,
-        "files": {},
+        "files": files,
         "fuel": outcome.fuel,
         "fuel_per_second": FUEL_PER_TIMEOUT_SECOND,
         "verdict": outcome.verdict.name(),
