@@ -337,7 +337,10 @@ fn workspace_files(vm: &VirtualMachine) -> Vec<(String, Vec<u8>)> {
             let data = data
                 .downcast::<PyBytes>()
                 .map_err(|_| vm.new_type_error("a file's contents are bytes"))?;
-            files.push((name.to_string_lossy().into_owned(), data.as_bytes().to_vec()));
+            files.push((
+                name.to_string_lossy().into_owned(),
+                data.as_bytes().to_vec(),
+            ));
         }
         Ok(files)
     })();
@@ -346,11 +349,14 @@ fn workspace_files(vm: &VirtualMachine) -> Vec<(String, Vec<u8>)> {
 
 /// Standard base64 with padding (RFC 4648), for file contents in the JSON report.
 fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
