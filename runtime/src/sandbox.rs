@@ -132,7 +132,8 @@ pub struct Workspace {
 const WORKSPACE_MAGIC: &[u8] = b"\0codefuel-workspace\0";
 
 impl Workspace {
-    /// The job the guest reads: magic, header (JSON without NUL bytes), NUL, source.
+    /// The job the guest reads: magic, header (JSON without NUL bytes; empty for an empty
+    /// workspace), NUL, source.
     fn job(&self, source: &str) -> Vec<u8> {
         use base64::Engine as _;
         let files: BTreeMap<&str, String> = self
@@ -145,8 +146,13 @@ impl Workspace {
                 )
             })
             .collect();
-        // serde_json escapes control characters, so the header holds no NUL byte.
-        let header = serde_json::json!({ "files": files, "fetch": self.fetch }).to_string();
+        // serde_json escapes control characters, so the header holds no NUL byte. An empty
+        // workspace (most runs) has an empty header: the guest then parses nothing.
+        let header = if files.is_empty() && self.fetch.is_empty() {
+            String::new()
+        } else {
+            serde_json::json!({ "files": files, "fetch": self.fetch }).to_string()
+        };
         let mut job = Vec::with_capacity(WORKSPACE_MAGIC.len() + header.len() + 1 + source.len());
         job.extend_from_slice(WORKSPACE_MAGIC);
         job.extend_from_slice(header.as_bytes());

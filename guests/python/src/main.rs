@@ -249,8 +249,8 @@ fn read_job_bytes() -> Vec<u8> {
 }
 
 /// Starts a job whose run has an in-memory working directory: the magic, the header (JSON,
-/// no NUL byte: `files`, path -> base64, and `fetch`, the paths to hand back), a NUL, then
-/// the source. Written by `codefuel-runtime` (`Workspace`).
+/// no NUL byte: `files`, path -> base64, and `fetch`, the paths to hand back; empty when
+/// there are neither), a NUL, then the source. Written by `codefuel-runtime` (`Workspace`).
 const WORKSPACE_MAGIC: &[u8] = b"\0codefuel-workspace\0";
 
 /// The job's workspace header, if any, and its source.
