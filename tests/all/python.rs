@@ -267,3 +267,30 @@ fn syntax_newer_than_cpython_3_11_is_a_syntax_error() {
         "{outcome:?}"
     );
 }
+
+#[test]
+fn repeated_str_concatenation_is_linear() {
+    // `s += t` on a local str nothing else references appends in place, as CPython's
+    // BINARY_OP_INPLACE_ADD_UNICODE does (guests/python/vendor/rustpython-vm/CODEFUEL-PATCH.md).
+    // Quadratic, 100,000 appends cost ~45 G fuel (over the default budget); linear, ~0.1 G.
+    let outcome = run("import _codefuel\n\
+         def build(n):\n\
+         \x20   s = ''\n\
+         \x20   for i in range(n):\n\
+         \x20       s += 'ab'\n\
+         \x20   return s\n\
+         def fuel(n):\n\
+         \x20   a = _codefuel.fuel(); s = build(n); return _codefuel.fuel() - a, len(s)\n\
+         (small, _), (large, n) = fuel(25_000), fuel(100_000)\n\
+         print(n, large < 6 * small, large < 400_000_000)\n");
+    assert_eq!(stdout(&outcome), "200000 True True\n", "{outcome:?}");
+}
+
+#[test]
+fn in_place_str_concatenation_never_changes_a_shared_string() {
+    let outcome = run(include_str!("../programs/strconcat.py"));
+    assert_eq!(
+        stdout(&outcome),
+        include_str!("../programs/strconcat.expected")
+    );
+}
