@@ -135,23 +135,13 @@ impl Workspace {
     /// The job the guest reads: magic, header (JSON without NUL bytes; empty for an empty
     /// workspace), NUL, source.
     fn job(&self, source: &str) -> Vec<u8> {
-        use base64::Engine as _;
-        let files: BTreeMap<&str, String> = self
-            .files
-            .iter()
-            .map(|(name, data)| {
-                (
-                    name.as_str(),
-                    base64::engine::general_purpose::STANDARD.encode(data),
-                )
-            })
-            .collect();
-        // serde_json escapes control characters, so the header holds no NUL byte. An empty
+        // The header is the workspace's own serialization (`files` as base64, `fetch`);
+        // serde_json escapes control characters, so it holds no NUL byte. An empty
         // workspace (most runs) has an empty header: the guest then parses nothing.
-        let header = if files.is_empty() && self.fetch.is_empty() {
+        let header = if self.files.is_empty() && self.fetch.is_empty() {
             String::new()
         } else {
-            serde_json::json!({ "files": files, "fetch": self.fetch }).to_string()
+            serde_json::to_string(self).expect("a workspace serializes to JSON")
         };
         let mut job = Vec::with_capacity(WORKSPACE_MAGIC.len() + header.len() + 1 + source.len());
         job.extend_from_slice(WORKSPACE_MAGIC);
