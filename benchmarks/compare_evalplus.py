@@ -15,7 +15,6 @@ task, as in ../shared/reference/README.md; codefuel gets the same file. evalplus
 
     python3 benchmarks/compare_evalplus.py [--jobs 2] [--only SUBSTRING] [--venv DIR] [--cold]
 """
-import gzip
 import json
 import os
 import shutil
@@ -27,34 +26,14 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
 import common  # noqa: E402  (scripts/common.py: paths, datasets, argument parser)
 
-OVERRIDE = {"humaneval": "HUMANEVAL_OVERRIDE_PATH", "mbpp": "MBPP_OVERRIDE_PATH"}
 
-
-def sh(cmd, env=None, quiet=True):
-    return subprocess.run(cmd, check=True, env=env,
-                          stdout=subprocess.DEVNULL if quiet else None,
-                          stderr=subprocess.DEVNULL if quiet else None)
-
-
-def problems(datasets_dir, dataset):
-    with gzip.open(common.dataset_file(datasets_dir, dataset), "rt") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def with_fillers(samples, task_ids):
-    present = {s["task_id"] for s in samples}
-    return samples + [{"task_id": t, "solution": ""} for t in task_ids if t not in present]
+def sh(cmd, env=None):
+    return subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def time_evalplus(python, dataset, dataset_path, samples_path, jobs, cache_dir):
-    result = samples_path.replace(".jsonl", "_eval_results.json")
-    if os.path.exists(result):
-        os.remove(result)
-    env = dict(os.environ, **{OVERRIDE[dataset]: dataset_path, "XDG_CACHE_HOME": cache_dir})
-    code = ("import os\nfrom evalplus.evaluate import evaluate\n"
-            f"evaluate(dataset={dataset!r}, samples={samples_path!r}, parallel={jobs})\nos._exit(0)\n")
     t0 = time.time()
-    sh([python, "-c", code], env=env)
+    common.run_evalplus(python, dataset, dataset_path, samples_path, jobs, cache_dir)
     return time.time() - t0
 
 
@@ -88,11 +67,9 @@ def main():
 
     jobs = []
     for dataset in common.DATASETS:
-        probs = problems(args.datasets, dataset)
+        probs = common.problems(args.datasets, dataset)
         task_ids = [p["task_id"] for p in probs]
-        dataset_path = os.path.join(work, common.DATASET_FILES[dataset][:-3])
-        with gzip.open(common.dataset_file(args.datasets, dataset), "rb") as f:
-            open(dataset_path, "wb").write(f.read())
+        dataset_path = common.uncompressed_dataset(args.datasets, dataset, work)
         canonical = [{"task_id": p["task_id"], "solution": p["prompt"] + p["canonical_solution"]} for p in probs]
         jobs.append((dataset, "canonical-solutions", dataset_path, canonical, task_ids))
         folder = os.path.join(args.reference, dataset)
@@ -108,7 +85,7 @@ def main():
             continue
         path = os.path.join(work, f"{dataset}-{name}.jsonl")
         with open(path, "w") as f:
-            for s in with_fillers(samples, task_ids):
+            for s in common.with_fillers(samples, task_ids):
                 f.write(json.dumps(s) + "\n")
         modes = ["cold", "warm"] if args.cold else ["warm"]
         for mode in modes:

@@ -13,7 +13,9 @@ enough. A script elsewhere in the repository (benchmarks/) puts scripts/ there f
 Standard library only.
 """
 import argparse
+import gzip
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -87,3 +89,45 @@ def ensure_evalplus(venv):
         subprocess.run([sys.executable, "-m", "venv", venv], check=True, stdout=subprocess.DEVNULL)
         subprocess.run([python, "-m", "pip", "install", "-q", "evalplus==0.3.1"], check=True)
     return python
+
+
+# evalplus's environment variables naming a local dataset file, per dataset.
+EVALPLUS_OVERRIDE = {"humaneval": "HUMANEVAL_OVERRIDE_PATH", "mbpp": "MBPP_OVERRIDE_PATH"}
+
+
+def problems(datasets_dir, dataset):
+    """The problems of `dataset`'s evalplus file in `datasets_dir`, in file order."""
+    with gzip.open(dataset_file(datasets_dir, dataset), "rt") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def uncompressed_dataset(datasets_dir, dataset, folder):
+    """Write `dataset`'s evalplus file, uncompressed, into `folder` (evalplus's override
+    variables want a plain .jsonl); returns its path."""
+    path = os.path.join(folder, DATASET_FILES[dataset][:-3])
+    with gzip.open(dataset_file(datasets_dir, dataset), "rb") as f, open(path, "wb") as out:
+        out.write(f.read())
+    return path
+
+
+def with_fillers(samples, task_ids):
+    """`samples` plus one empty filler for each task they lack: evalplus refuses a samples
+    file without every task (../shared/reference/README.md). Fillers come last."""
+    present = {s["task_id"] for s in samples}
+    return samples + [{"task_id": t, "solution": ""} for t in task_ids if t not in present]
+
+
+def run_evalplus(python, dataset, dataset_path, samples_path, jobs, cache_dir):
+    """Run evalplus 0.3.1's `evaluate()` (with `python` from ensure_evalplus) on a samples file,
+    against the uncompressed dataset file `dataset_path`, ground truth cached in `cache_dir`;
+    returns the path of its results file. The process exits as soon as `evaluate()` returns
+    (the stock CLI idles up to 20 s on a watchdog thread afterwards)."""
+    result = samples_path.replace(".jsonl", "_eval_results.json")
+    if os.path.exists(result):
+        os.remove(result)
+    env = dict(os.environ, **{EVALPLUS_OVERRIDE[dataset]: dataset_path, "XDG_CACHE_HOME": cache_dir})
+    code = ("import os\nfrom evalplus.evaluate import evaluate\n"
+            f"evaluate(dataset={dataset!r}, samples={samples_path!r}, parallel={jobs})\nos._exit(0)\n")
+    subprocess.run([python, "-c", code], env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return result

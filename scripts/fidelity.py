@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Compare codefuel's verdicts with evalplus 0.3.1's on the ../shared/reference corpus.
+"""Compare codefuel's verdicts with evalplus 0.3.1's on the ../shared/reference corpus (or another
+corpus in its layout, such as one scripts/evalplus_verdicts.py gave verdicts).
 
 For every <dataset>/<source>.jsonl beside its .verdicts.jsonl, runs `codefuel evaluate` and
 compares each sample's (base_status, plus_status) with evalplus's. Prints the agreement per
@@ -7,7 +8,7 @@ file and overall, and every disagreement (task, index, evalplus vs codefuel, fai
 
     python3 scripts/fidelity.py [--codefuel target/release/codefuel] [--reference ../shared/reference]
                                 [--datasets ../shared/datasets] [--only SUBSTRING] [--limit N]
-                                [--min-agreement 0.995] [--jobs N]
+                                [--dataset humaneval|mbpp|both] [--min-agreement 0.995] [--jobs N]
 
 Exits 1 when the overall agreement is below --min-agreement.
 """
@@ -23,6 +24,7 @@ import common
 
 def main():
     parser = common.arg_parser(__doc__)
+    common.add_dataset_flag(parser)
     parser.add_argument("--only", default="", help="only files whose path contains this")
     parser.add_argument("--limit", type=int, default=0, help="only the first N samples of each file")
     parser.add_argument("--min-agreement", type=float, default=0.995)
@@ -34,11 +36,17 @@ def main():
     total = agree = 0
     disagreements = []
     with tempfile.TemporaryDirectory() as tmp:
-        for dataset in common.DATASETS:
+        for dataset in common.chosen_datasets(args):
             folder = os.path.join(args.reference, dataset)
+            if not os.path.isdir(folder):
+                continue
             for name in common.reference_files(args.reference, dataset):
                 path = os.path.join(folder, name)
                 if args.only not in path:
+                    continue
+                if not os.path.exists(path[: -len(".jsonl")] + ".verdicts.jsonl"):
+                    print(f"{dataset:9} {name[:70]:70} skipped: no evalplus verdicts yet "
+                          "(scripts/evalplus_verdicts.py)", flush=True)
                     continue
                 samples = [json.loads(l) for l in open(path) if l.strip()]
                 verdicts = [json.loads(l) for l in open(path[: -len(".jsonl")] + ".verdicts.jsonl") if l.strip()]
