@@ -6,32 +6,41 @@
 //!
 //! | evalplus 0.3.1 (wall clock)                         | codefuel (fuel)                         |
 //! |-----------------------------------------------------|-----------------------------------------|
-//! | per-input limit `max(1.0 s, 4 × gt_time)`           | `max(min_fuel, 4 × gt_fuel)`, min 20 G  |
-//! | split budget `min(60 s, Σ limits) + 1 s` (+1 s join) | `6 T + 40 G` (each input has its limit) |
-//! | module-level code: only the split budget            | its own 40 G budget                     |
+//! | per-input limit `max(1.0 s, 4 × gt_time)`           | `max(min_fuel, 4 × gt_fuel)`, min 40 G  |
+//! | split budget `min(60 s, Σ limits) + 1 s` (+1 s join) | `6 T + 40 G` + the module-level budget  |
+//! | module-level code: the split budget, before any input | `min(Σ limits, cap) + 2 × min_fuel`   |
 //! | input over its limit → `fail`                       | input's fuel deadline hit → `fail`      |
 //! | process never reports (module-level loop, `os._exit`) → `timeout` | split or module budget, wall backstop, no "done" → `timeout` |
 //!
-//! The constants were calibrated on the ../shared/reference samples evalplus passed
-//! (`scripts/calibrate.py`): the most any passing input needs above 4 × ground truth is
-//! 10.3 G fuel (Mbpp/239) and the largest passing split totals 2.7 T (Mbpp/599, a sample
-//! about 4× slower than the canonical solution on every input), so the defaults keep about a
-//! 2× margin while an endless loop costs a bounded amount of fuel.
+//! The constants were calibrated on the samples evalplus passed (`scripts/calibrate.py`), in
+//! ../shared/reference and in 11,608 HumanEval+ samples from other sources: the most any
+//! passing input needs above 4 × ground truth is 37.1 G fuel (HumanEval/96, a naive prime
+//! loop), the largest passing split totals 2.7 T (Mbpp/599, a sample about 4× slower than the
+//! canonical solution on every input) and the costliest module-level code 43.7 G
+//! (HumanEval/147). The defaults keep a margin over each while an endless loop costs a
+//! bounded amount of fuel.
 
 use serde::Serialize;
 
 use crate::dataset::DatasetKind;
 
-/// Smallest per-input fuel limit (evalplus's 1 s `DEFAULT_MIN_TIME_LIMIT`).
-pub const DEFAULT_MIN_FUEL: u64 = 20_000_000_000;
+/// Smallest per-input fuel limit (evalplus's 1 s `DEFAULT_MIN_TIME_LIMIT`). One CPython
+/// second is about 20 G fuel on typical code but up to ~50 G on tight integer loops: correct
+/// naive prime loops of HumanEval/96 run 0.6-0.7 s in CPython (evalplus passes them) and cost
+/// 28-37 G here (`scripts/calibrate.py`, docs/fidelity.md "Code never seen").
+pub const DEFAULT_MIN_FUEL: u64 = 40_000_000_000;
 /// evalplus `DEFAULT_GT_TIME_LIMIT_FACTOR`.
 pub const DEFAULT_GT_FUEL_FACTOR: f64 = 4.0;
 /// Cap of a split's input budget (evalplus's 60 s `EVALPLUS_TIMEOUT_PER_TASK`).
 pub const SPLIT_BUDGET_CAP: u64 = 6_000_000_000_000;
 /// Fuel added to a split's budget (evalplus's extra second, plus its `join` grace).
 pub const SPLIT_BUDGET_SLACK: u64 = 40_000_000_000;
-/// Budget of the module-level code (the sample's `exec`); over it, the split is a timeout.
-pub const EXEC_BUDGET: u64 = 40_000_000_000;
+/// Cap of the module-level code's budget (the sample's `exec`). evalplus lets module-level
+/// code use the whole split budget, up to 62 s; the guest takes about 5 × CPython's time, so a
+/// module-level loop that never ends would cost minutes per split. The cap covers the costliest
+/// module-level code of any sample evalplus passed with a 2× margin: 43.7 G, a HumanEval/147
+/// sample printing its own O(n³) checks up to n = 150 (docs/fidelity.md "Code never seen").
+pub const EXEC_BUDGET_CAP: u64 = 100_000_000_000;
 
 /// How per-input fuel limits are set from ground-truth fuel.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, serde::Deserialize)]
@@ -58,14 +67,26 @@ impl FuelPolicy {
             .max((gt_fuel as f64 * self.gt_factor).ceil() as u64)
     }
 
-    /// The fuel budget of a whole split run.
+    /// The fuel budget of the module-level code of a split whose inputs have `limits`.
+    ///
+    /// evalplus runs the sample's `exec` in the split's process, before any input, so it may
+    /// use the split's whole `min(60 s, Σ limits) + 2 s` (a sample running its own checks at
+    /// module level passes if they end in time). With 1 s ≙ `min_fuel`, that is
+    /// `Σ limits + 2 × min_fuel`, capped at [`EXEC_BUDGET_CAP`]. Over it, the split is a timeout.
+    pub fn exec_budget(&self, limits: &[u64]) -> u64 {
+        let sum = limits.iter().fold(0u64, |a, &l| a.saturating_add(l));
+        sum.saturating_add(self.min_fuel.saturating_mul(2))
+            .min(EXEC_BUDGET_CAP)
+    }
+
+    /// The fuel budget of a whole split run, module-level code included.
     ///
     /// evalplus's `min(60 s, Σ limits)`: every input is bounded by its own limit, so `Σ limits`
-    /// could only bind through module-level code (which has [`EXEC_BUDGET`]) and the driver's
-    /// own work; tying the budget to it timed out correct samples running close to 4 × ground
-    /// truth on every input (Mbpp/599). The budget is therefore the cap.
-    pub fn split_budget(&self) -> u64 {
-        SPLIT_BUDGET_CAP + SPLIT_BUDGET_SLACK + EXEC_BUDGET
+    /// could only bind through module-level code (which has [`Self::exec_budget`]) and the
+    /// driver's own work; tying the budget to it timed out correct samples running close to
+    /// 4 × ground truth on every input (Mbpp/599). The inputs' share is therefore the cap.
+    pub fn split_budget(&self, limits: &[u64]) -> u64 {
+        SPLIT_BUDGET_CAP + SPLIT_BUDGET_SLACK + self.exec_budget(limits)
     }
 }
 
@@ -209,9 +230,13 @@ mod tests {
         };
         assert_eq!(policy.input_limit(10), 1000);
         assert_eq!(policy.input_limit(1000), 4000);
+        // Module-level code: Σ limits + 2 s, capped.
+        assert_eq!(policy.exec_budget(&[1000, 4000]), 7000);
+        assert_eq!(policy.exec_budget(&[]), 2000);
+        assert_eq!(policy.exec_budget(&[u64::MAX, 1]), EXEC_BUDGET_CAP);
         assert_eq!(
-            policy.split_budget(),
-            SPLIT_BUDGET_CAP + SPLIT_BUDGET_SLACK + EXEC_BUDGET
+            policy.split_budget(&[1000, 4000]),
+            SPLIT_BUDGET_CAP + SPLIT_BUDGET_SLACK + 7000
         );
     }
 }

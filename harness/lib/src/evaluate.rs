@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::dataset::{Dataset, Problem};
 use crate::driver::{self, Worker};
 use crate::evalplus::{
-    EXEC_BUDGET, FuelPolicy, Status, atol_after_exact_match, has_special_oracle,
-    oracle_never_passes, oracle_reads_input,
+    FuelPolicy, Status, atol_after_exact_match, has_special_oracle, oracle_never_passes,
+    oracle_reads_input,
 };
 use crate::groundtruth::{GroundTruth, Split, SplitTruth};
 use crate::parallel;
@@ -206,6 +206,8 @@ pub struct SplitResult {
     pub inputs: Vec<InputResult>,
     /// Why the split did not pass (the first failure).
     pub reason: Option<FailReason>,
+    /// Fuel of the sample's module-level code (its `exec`), not counted in [`Self::fuel`].
+    pub exec_fuel: u64,
 }
 
 impl SplitResult {
@@ -327,13 +329,13 @@ pub fn evaluate(
         // A host-side failure on one sample is that sample's crash, never the evaluation's.
         let result = outcome.unwrap_or_else(|error| {
             host_failures.push(format!("{error:#}"));
-            SplitResult {
-                status: Status::Fail,
-                inputs: Vec::new(),
-                reason: Some(FailReason::Crash {
+            finish(
+                Status::Fail,
+                Vec::new(),
+                Some(FailReason::Crash {
                     message: format!("{error:#}"),
                 }),
-            }
+            )
         });
         by_sample[i][split as usize] = Some(result);
     }
@@ -502,6 +504,31 @@ pub fn check_split(
     worker: &mut Worker<'_>,
     options: &EvalOptions,
 ) -> Result<SplitResult> {
+    let mut exec_fuel = 0;
+    let mut result = judge_split(
+        dataset,
+        problem,
+        truth,
+        solution,
+        worker,
+        options,
+        &mut exec_fuel,
+    )?;
+    result.exec_fuel = exec_fuel;
+    Ok(result)
+}
+
+/// [`check_split`]'s work; `exec_fuel` gets the most fuel the module-level code used in one
+/// session (a new session runs it again).
+fn judge_split(
+    dataset: &Dataset,
+    problem: &Problem,
+    truth: &SplitTruth,
+    solution: &str,
+    worker: &mut Worker<'_>,
+    options: &EvalOptions,
+    exec_fuel: &mut u64,
+) -> Result<SplitResult> {
     let limits: Vec<u64> = truth
         .fuel
         .iter()
@@ -531,13 +558,15 @@ pub fn check_split(
         .with_timeout(SAMPLE_BACKSTOP)
         .with_output_bytes(SAMPLE_OUTPUT_BYTES);
     let mut atol = problem.atol;
-    let mut budget_left = options.policy.split_budget();
+    let mut budget_left = options.policy.split_budget(&limits);
+    let exec_budget = options.policy.exec_budget(&limits);
     let mut inputs: Vec<InputResult> = Vec::new();
     // Position in `order` of the next input to judge.
     let mut start = 0;
     'sessions: while start < n || inputs.is_empty() {
         let mut session = worker.lease().session(&session_limits)?;
-        let loaded = session.call(&load_request, EXEC_BUDGET.min(budget_left));
+        let loaded = session.call(&load_request, exec_budget.min(budget_left));
+        *exec_fuel = (*exec_fuel).max(loaded.fuel);
         budget_left = budget_left.saturating_sub(loaded.fuel);
         match loaded.result {
             Ok(response) if response == b"O" => {}
@@ -684,6 +713,7 @@ fn finish(status: Status, mut inputs: Vec<InputResult>, reason: Option<FailReaso
         status,
         inputs,
         reason,
+        exec_fuel: 0,
     }
 }
 

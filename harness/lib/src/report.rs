@@ -176,6 +176,9 @@ pub struct ResultRow {
     /// Per-input figures of the base split (`--test-details`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_details: Option<Vec<InputDetail>>,
+    /// Fuel of the module-level code in the base split (`--test-details`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_exec_fuel: Option<u64>,
     /// Fuel over the plus inputs run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plus_fuel: Option<u64>,
@@ -190,6 +193,9 @@ pub struct ResultRow {
     /// Per-input figures of the plus split (`--test-details`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plus_details: Option<Vec<InputDetail>>,
+    /// Fuel of the module-level code in the plus split (`--test-details`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plus_exec_fuel: Option<u64>,
 }
 
 impl ResultRow {
@@ -337,6 +343,7 @@ struct SplitFields {
     fuel: Option<u64>,
     fail_reason: Option<Option<String>>,
     details: Option<Vec<InputDetail>>,
+    exec_fuel: Option<u64>,
 }
 
 fn split_fields(
@@ -368,6 +375,7 @@ fn split_fields(
         fuel: Some(result.fuel()),
         fail_reason: Some(result.reason.as_ref().map(FailReason::label)),
         details: rows,
+        exec_fuel: details.then_some(result.exec_fuel),
     }
 }
 
@@ -404,9 +412,11 @@ pub fn results_file(ctx: &ReportContext<'_>, results: &[SampleResult]) -> Result
                 base_fuel: base.fuel,
                 base_fail_reason: base.fail_reason,
                 base_details: base.details,
+                base_exec_fuel: base.exec_fuel,
                 plus_fuel: plus.fuel,
                 plus_fail_reason: plus.fail_reason,
                 plus_details: plus.details,
+                plus_exec_fuel: plus.exec_fuel,
             });
     }
     let tasks_without_samples = ctx
@@ -580,9 +590,11 @@ mod tests {
             base_fuel: Some(7),
             base_fail_reason: Some(None),
             base_details: None,
+            base_exec_fuel: None,
             plus_fuel: None,
             plus_fail_reason: None,
             plus_details: None,
+            plus_exec_fuel: None,
         };
         let json = serde_json::to_value(&row).unwrap();
         assert_eq!(json["base_fail_reason"], Value::Null);

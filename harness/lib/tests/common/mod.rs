@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use codefuel::evalplus::FuelPolicy;
 use codefuel::progress::Silent;
 use codefuel::report::ResultRow;
 use codefuel::samples::{SampleRecord, Samples};
@@ -45,6 +46,16 @@ pub fn evaluate(
     samples: Vec<SampleRecord>,
     test_details: bool,
 ) -> Vec<ResultRow> {
+    evaluate_with(dataset_file, samples, test_details, FuelPolicy::default())
+}
+
+/// [`evaluate`] under fuel `policy`.
+pub fn evaluate_with(
+    dataset_file: PathBuf,
+    samples: Vec<SampleRecord>,
+    test_details: bool,
+    policy: FuelPolicy,
+) -> Vec<ResultRow> {
     let task_id = samples[0].task_id.clone();
     let engine = Engine::new(&EngineConfig {
         jobs: Some(2),
@@ -54,6 +65,7 @@ pub fn evaluate(
     let mut request = EvaluateRequest::new(DatasetKind::Humaneval, Samples::Inline(samples));
     request.dataset_file = Some(dataset_file);
     request.test_details = test_details;
+    request.policy = policy;
     let evaluation = engine.evaluate(&request, &Silent).unwrap();
     evaluation.results.eval[&task_id].clone()
 }
