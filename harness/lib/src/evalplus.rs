@@ -8,7 +8,7 @@
 //! |-----------------------------------------------------|-----------------------------------------|
 //! | per-input limit `max(1.0 s, 4 × gt_time)`           | `max(min_fuel, 4 × gt_fuel)`, min 40 G  |
 //! | split budget `min(60 s, Σ limits) + 1 s` (+1 s join) | `6 T + 40 G` + the module-level budget  |
-//! | module-level code: the split budget, before any input | `min(Σ limits, cap) + 2 × min_fuel`   |
+//! | module-level code: the split budget, before any input | `min(Σ limits + 2 × min_fuel, 100 G)` |
 //! | input over its limit → `fail`                       | input's fuel deadline hit → `fail`      |
 //! | process never reports (module-level loop, `os._exit`) → `timeout` | split or module budget, wall backstop, no "done" → `timeout` |
 //!
