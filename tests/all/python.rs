@@ -287,10 +287,45 @@ fn repeated_str_concatenation_is_linear() {
 }
 
 #[test]
+fn repeated_bytes_concatenation_is_linear() {
+    // `b += t` on a local bytes nothing else references appends in place (CODEFUEL-PATCH.md).
+    // Quadratic, 100,000 appends cost ~10 G fuel; linear, ~0.1 G.
+    let outcome = run("import _codefuel\n\
+         def build(n):\n\
+         \x20   b = b''\n\
+         \x20   for i in range(n):\n\
+         \x20       b += b'ab'\n\
+         \x20   return b\n\
+         def fuel(n):\n\
+         \x20   a = _codefuel.fuel(); b = build(n); return _codefuel.fuel() - a, len(b)\n\
+         (small, _), (large, n) = fuel(25_000), fuel(100_000)\n\
+         print(n, large < 6 * small, large < 400_000_000)\n");
+    assert_eq!(stdout(&outcome), "200000 True True\n", "{outcome:?}");
+}
+
+#[test]
 fn in_place_str_concatenation_never_changes_a_shared_string() {
     let outcome = run(include_str!("../programs/strconcat.py"));
     assert_eq!(
         stdout(&outcome),
         include_str!("../programs/strconcat.expected")
+    );
+}
+
+#[test]
+fn in_place_int_arithmetic_never_changes_a_shared_int() {
+    let outcome = run(include_str!("../programs/intinplace.py"));
+    assert_eq!(
+        stdout(&outcome),
+        include_str!("../programs/intinplace.expected")
+    );
+}
+
+#[test]
+fn in_place_bytes_concatenation_never_changes_shared_bytes() {
+    let outcome = run(include_str!("../programs/bytesconcat.py"));
+    assert_eq!(
+        stdout(&outcome),
+        include_str!("../programs/bytesconcat.expected")
     );
 }

@@ -6,9 +6,10 @@ use crate::{
     AsObject, Py, PyExact, PyObject, PyObjectRef, PyPayload, PyRef, PyResult, PyStackRef,
     TryFromObject, VirtualMachine,
     builtins::{
-        PyBaseException, PyBaseExceptionRef, PyBaseObject, PyCode, PyCoroutine, PyDict, PyDictRef,
-        PyFloat, PyFrozenSet, PyGenerator, PyInt, PyInterpolation, PyList, PyModule, PyProperty,
-        PySet, PySlice, PyStr, PyStrInterned, PyTemplate, PyTraceback, PyType, PyUtf8Str,
+        PyBaseException, PyBaseExceptionRef, PyBaseObject, PyBytes, PyCode, PyCoroutine, PyDict,
+        PyDictRef, PyFloat, PyFrozenSet, PyGenerator, PyInt, PyInterpolation, PyList, PyModule,
+        PyProperty, PySet, PySlice, PyStr, PyStrInterned, PyTemplate, PyTraceback, PyType,
+        PyUtf8Str,
         builtin_func::PyNativeFunction,
         descriptor::{PyMemberDescriptor, PyMethodDescriptor},
         frame::stack_analysis,
@@ -2773,6 +2774,14 @@ pub(crate) fn run_iframe(
     exec_iframe(iframe, flatten, vm).run(vm)
 }
 
+/// codefuel: whether `value` is one of the cached small ints (`-5..=256`), which must keep
+/// their identity and are never written in place.
+#[inline]
+fn int_is_cached(value: i64) -> bool {
+    i32::try_from(value)
+        .is_ok_and(|value| crate::vm::Context::INT_CACHE_POOL_RANGE.contains(&value))
+}
+
 /// Whether the trampoline may skip a delegating frame's own instructions.
 ///
 /// It may not while anything is watching them run: `sys.settrace` fires line
@@ -4269,6 +4278,13 @@ impl ExecutingFrame<'_> {
         match instruction {
             Instruction::BinaryOp { op } => {
                 let op_val = op.get(arg);
+                if matches!(
+                    op_val,
+                    bytecode::BinaryOperator::Add | bytecode::BinaryOperator::InplaceAdd
+                ) && self.bytes_concat_store_in_place(vm)
+                {
+                    return Ok(None);
+                }
                 self.adaptive(|s, ii, cb| s.specialize_binary_op(vm, op_val, ii, cb));
                 self.execute_bin_op(vm, op_val)
             }
@@ -5149,6 +5165,18 @@ impl ExecutingFrame<'_> {
             }
             Instruction::LoadName { namei: idx } => {
                 let name = self.code.names[idx.get(arg) as usize];
+                // codefuel: module and class bodies run with an exact dict as locals;
+                // look the name up in it directly, as CPython's LOAD_NAME does
+                // (PyDict_CheckExact), instead of through the mapping protocol with a
+                // KeyError built and caught for every name that is a global or builtin.
+                if let Some(locals) = self.locals_exact_dict(vm) {
+                    let value = match locals.get_item_opt(name, vm)? {
+                        Some(value) => value,
+                        None => self.load_global_or_builtin(name, vm)?,
+                    };
+                    self.push_value(value);
+                    return Ok(None);
+                }
                 let result = self.locals.mapping(vm).subscript(name, vm);
                 match result {
                     Ok(x) => self.push_value(x),
@@ -5731,6 +5759,11 @@ impl ExecutingFrame<'_> {
             Instruction::StoreName { namei: idx } => {
                 let name = self.code.names[idx.get(arg) as usize];
                 let value = self.pop_value();
+                // codefuel: an exact dict takes the dict's own store (CPython's STORE_NAME).
+                if let Some(locals) = self.locals_exact_dict(vm) {
+                    locals.set_item(name, value, vm)?;
+                    return Ok(None);
+                }
                 self.locals
                     .mapping(vm)
                     .ass_subscript(name, Some(value), vm)?;
@@ -6453,9 +6486,15 @@ impl ExecutingFrame<'_> {
             }
             // Specialized BINARY_OP opcodes
             Instruction::BinaryOpAddInt => {
+                if self.int_op_store_in_place(vm, i64::checked_add) {
+                    return Ok(None);
+                }
                 self.execute_binary_op_int(vm, Self::int_add, bytecode::BinaryOperator::Add)
             }
             Instruction::BinaryOpSubtractInt => {
+                if self.int_op_store_in_place(vm, i64::checked_sub) {
+                    return Ok(None);
+                }
                 self.execute_binary_op_int(vm, Self::int_sub, bytecode::BinaryOperator::Subtract)
             }
             Instruction::BinaryOpMultiplyInt => {
@@ -7851,6 +7890,15 @@ impl ExecutingFrame<'_> {
                 let iter = self.top_value();
                 if let Some(range_iter) = iter.downcast_ref_if_exact::<PyRangeIterator>(vm) {
                     if let Some(value) = range_iter.fast_next() {
+                        if !int_is_cached(value as i64) {
+                            let caches = Instruction::ForIterRange.cache_entries();
+                            if let Some(target) = self.store_fast_after(caches)
+                                && self.store_int_in_place(vm, target, value as i64)
+                            {
+                                self.jump_relative_forward(1, caches as u32);
+                                return Ok(None);
+                            }
+                        }
                         self.push_value(vm.ctx.new_int(value).into());
                     } else {
                         self.for_iter_jump_on_exhausted(target);
@@ -8430,6 +8478,16 @@ impl ExecutingFrame<'_> {
                 Err(err) => Err(err),
             }
         }
+    }
+
+    /// codefuel: the frame's locals when they are an exact `dict` (module and class bodies,
+    /// `exec` with a plain dict), for the name instructions' dict fast path.
+    #[inline]
+    fn locals_exact_dict(&self, vm: &VirtualMachine) -> Option<&Py<PyDict>> {
+        self.locals
+            .get_or_create(vm)
+            .obj()
+            .downcast_ref_if_exact::<PyDict>(vm)
     }
 
     #[inline]
@@ -10693,19 +10751,159 @@ impl ExecutingFrame<'_> {
         cache_base: usize,
         left: &PyObject,
     ) -> Option<usize> {
-        let next_idx = cache_base + Instruction::from(Opcode::BinaryOp).cache_entries();
-        let unit = self.code.instructions.get(next_idx)?;
-        let next_op = unit.op.to_base().unwrap_or(unit.op);
-        if !matches!(next_op, Instruction::StoreFast { .. }) {
-            return None;
-        }
-        let local_idx = usize::from(u8::from(unit.arg));
+        debug_assert_eq!(cache_base, self.lasti() as usize);
+        let local_idx =
+            self.store_fast_after(Instruction::from(Opcode::BinaryOp).cache_entries())?;
         self.localsplus
             .fastlocals()
             .get(local_idx)
             .and_then(|slot| slot.as_ref())
             .filter(|local| local.is(left))
             .map(|_| local_idx)
+    }
+
+    /// codefuel: the local that the instruction after the current one (which has `caches`
+    /// cache units) stores into, when that instruction is a plain `STORE_FAST`.
+    #[inline]
+    fn store_fast_after(&self, caches: usize) -> Option<usize> {
+        let next_idx = self.lasti() as usize + caches;
+        let unit = self.code.instructions.get(next_idx)?;
+        let next_op = unit.op.to_base().unwrap_or(unit.op);
+        if !matches!(next_op, Instruction::StoreFast { .. }) {
+            return None;
+        }
+        Some(usize::from(u8::from(unit.arg)))
+    }
+
+    /// codefuel: `BINARY_OP_ADD_INT` / `BINARY_OP_SUBTRACT_INT` followed by `STORE_FAST` into
+    /// the local that holds the left operand (`s += i`, `n = n - 1`): when the result fits in
+    /// an i64 and is not a cached small int, and the local's int has no other reference, the
+    /// new value is written into that int object, and the `STORE_FAST` is skipped. Nothing
+    /// can observe the difference: the old value had no other holder, and the local ends up
+    /// holding an exact int with the result, as the allocating path leaves it. Saves an int
+    /// allocation and a deallocation per iteration of a counting loop (CPython 3.11 does the
+    /// same for `str`; this is that rule for int). Returns false, having changed nothing,
+    /// when the fast path does not apply.
+    #[inline]
+    fn int_op_store_in_place(
+        &mut self,
+        vm: &VirtualMachine,
+        checked: fn(i64, i64) -> Option<i64>,
+    ) -> bool {
+        // Cheapest test first: most int operations do not feed a STORE_FAST.
+        let caches = Instruction::from(Opcode::BinaryOp).cache_entries();
+        let Some(target) = self.store_fast_after(caches) else {
+            return false;
+        };
+        let b = self.top_value();
+        let a = self.nth_value(1);
+        let left_is_local = self.localsplus.fastlocals()[target]
+            .as_ref()
+            .is_some_and(|local| local.is(a));
+        if !left_is_local || a.is(b) {
+            return false;
+        }
+        let (Some(a_int), Some(b_int)) = (
+            a.downcast_ref_if_exact::<PyInt>(vm),
+            b.downcast_ref_if_exact::<PyInt>(vm),
+        ) else {
+            return false;
+        };
+        let (Some(av), Some(bv)) = (a_int.try_to_i64_fast(), b_int.try_to_i64_fast()) else {
+            return false;
+        };
+        let Some(result) = checked(av, bv) else {
+            return false;
+        };
+        if int_is_cached(result) {
+            return false;
+        }
+        // Drop the operands' stack references first: the left one may be an owned
+        // reference to the local's int, which would keep its count above one.
+        drop(self.pop_stackref());
+        drop(self.pop_stackref());
+        if !self.store_int_in_place(vm, target, result) {
+            self.localsplus.fastlocals_mut()[target] = Some(vm.ctx.new_int(result).into());
+        }
+        self.jump_relative_forward(1, caches as u32);
+        true
+    }
+
+    /// codefuel: `b += t` / `b = b + t` on exact `bytes`, followed by `STORE_FAST` into the
+    /// local that holds the left operand: when that local holds the only reference, `t` is
+    /// appended to its buffer (amortised growth) and the `STORE_FAST` is skipped, so building
+    /// bytes in a loop is linear, as `s += t` is for str. Otherwise the local gets a new
+    /// `bytes`, as `bytes.__add__` makes it. Returns false, having changed nothing, when the
+    /// operands or the next instruction do not fit.
+    fn bytes_concat_store_in_place(&mut self, vm: &VirtualMachine) -> bool {
+        let caches = Instruction::from(Opcode::BinaryOp).cache_entries();
+        let Some(target) = self.store_fast_after(caches) else {
+            return false;
+        };
+        let b = self.top_value();
+        let a = self.nth_value(1);
+        let left_is_local = self.localsplus.fastlocals()[target]
+            .as_ref()
+            .is_some_and(|local| local.is(a));
+        if !left_is_local
+            || a.is(b)
+            || a.downcast_ref_if_exact::<PyBytes>(vm).is_none()
+            || b.downcast_ref_if_exact::<PyBytes>(vm).is_none()
+        {
+            return false;
+        }
+        let right = self.pop_value();
+        drop(self.pop_stackref());
+        let right = right
+            .downcast_ref_if_exact::<PyBytes>(vm)
+            .expect("checked above: exact bytes");
+        let slot = &mut self.localsplus.fastlocals_mut()[target];
+        let local = slot
+            .take()
+            .expect("checked above: the local holds the left operand");
+        if right.as_bytes().is_empty() {
+            // `a + b""` is `a` itself for exact bytes (CPython's bytes_concat).
+            *slot = Some(local);
+        } else if local.strong_count() == 1 {
+            let raw = local.into_raw();
+            // SAFETY: the local held the only reference to this exact bytes (count 1, the
+            // pointer comes from that owning reference); `right` is another object.
+            unsafe {
+                PyBytes::append_unique(raw, right.as_bytes());
+                *slot = Some(PyObjectRef::from_raw(raw));
+            }
+        } else {
+            let left = local
+                .downcast_ref_if_exact::<PyBytes>(vm)
+                .expect("checked above: exact bytes");
+            let joined = [left.as_bytes(), right.as_bytes()].concat();
+            *slot = Some(vm.ctx.new_bytes(joined).into());
+        }
+        self.jump_relative_forward(1, caches as u32);
+        true
+    }
+
+    /// codefuel: writes `value` into the exact int held by local `target` when that local
+    /// holds the only reference to it; returns false, changing nothing, otherwise.
+    #[inline]
+    fn store_int_in_place(&mut self, vm: &VirtualMachine, target: usize, value: i64) -> bool {
+        let slot = &mut self.localsplus.fastlocals_mut()[target];
+        let Some(local) = slot.take() else {
+            return false;
+        };
+        if local.strong_count() != 1 || !local.class().is(vm.ctx.types.int_type) {
+            *slot = Some(local);
+            return false;
+        }
+        let raw = local.into_raw();
+        // SAFETY: the local held the only reference to this exact int (count 1, and the
+        // pointer comes from that owning reference), so nothing else can read its payload
+        // while it is replaced; an exact int's payload is its value and nothing else.
+        unsafe {
+            (*raw.as_ptr().cast::<crate::Py<PyInt>>()).payload = PyInt::from(value);
+            *slot = Some(PyObjectRef::from_raw(raw));
+        }
+        true
     }
 
     /// Adaptive counter: trigger specialization at zero, otherwise advance countdown.

@@ -48,6 +48,24 @@ impl From<Vec<u8>> for PyBytes {
     }
 }
 
+impl PyBytes {
+    /// codefuel: appends `other` to the bytes object `obj` in place, with the amortised growth
+    /// of its buffer (`b += t` on a local nothing else references; see `frame.rs`).
+    ///
+    /// # Safety
+    /// `obj` must be an exact `bytes` whose only reference the caller owns (`strong_count() ==
+    /// 1`, the pointer taken from that reference), with no borrow of its payload alive.
+    pub(crate) unsafe fn append_unique(obj: core::ptr::NonNull<PyObject>, other: &[u8]) {
+        unsafe {
+            (*obj.as_ptr().cast::<Py<Self>>())
+                .payload
+                .inner
+                .elements
+                .extend_from_slice(other)
+        }
+    }
+}
+
 impl From<PyBytesInner> for PyBytes {
     fn from(inner: PyBytesInner) -> Self {
         Self { inner }
