@@ -47,6 +47,9 @@ WORKLOADS = {
     "s += 'ab' x 10^5 in a function": (
         "def f():\n    s = ''\n    for i in range(100000):\n        s += 'ab'\n    return len(s)\nprint(f())\n"
     ),
+    "b += b'ab' x 10^5 in a function": (
+        "def f():\n    b = b''\n    for i in range(100000):\n        b += b'ab'\n    return len(b)\nprint(f())\n"
+    ),
 }
 
 
