@@ -3,6 +3,9 @@
 //! The guest is a separate cargo workspace with its own lock file and target directory
 //! (`guests/python/target`), so host debug and release builds share one guest build. Set
 //! `CODEFUEL_GUEST_WASM=/path/to/guest.wasm` to embed a prebuilt guest instead.
+//!
+//! With the `cpython` feature it also embeds the CPython 3.11 guest (`guests/cpython`), built
+//! by `guests/cpython/build.sh` or taken from `CODEFUEL_CPYTHON_WASM`.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -26,6 +29,46 @@ fn main() {
     std::fs::write(&embedded, &wasm).expect("write guest.wasm into OUT_DIR");
     let hash = hex::encode(Sha256::digest(&wasm));
     println!("cargo:rustc-env=CODEFUEL_GUEST_SHA256={hash}");
+
+    if env::var_os("CARGO_FEATURE_CPYTHON").is_some() {
+        embed_cpython(&manifest_dir.join("../guests/cpython"), &out_dir);
+    }
+}
+
+/// The `cpython` feature: builds the CPython 3.11 guest (`guests/cpython/build.sh`, which
+/// pins and checks its inputs), or takes `CODEFUEL_CPYTHON_WASM`, into `guest-cpython.wasm`.
+fn embed_cpython(guest_dir: &Path, out_dir: &Path) {
+    println!("cargo:rerun-if-env-changed=CODEFUEL_CPYTHON_WASM");
+    let wasm_path = match env::var_os("CODEFUEL_CPYTHON_WASM").filter(|path| !path.is_empty()) {
+        Some(prebuilt) => PathBuf::from(prebuilt),
+        None => {
+            for entry in ["build.sh", "guest.c", "gen_frozen.py", "patches"] {
+                println!("cargo:rerun-if-changed={}", guest_dir.join(entry).display());
+            }
+            let build_dir = out_dir.join("cpython");
+            let status = Command::new("bash")
+                .arg(guest_dir.join("build.sh"))
+                .arg(&build_dir)
+                .status()
+                .expect("failed to run bash for guests/cpython/build.sh");
+            assert!(
+                status.success(),
+                "building the CPython guest (guests/cpython/build.sh) failed; its toolchain \
+                 comes from `bash guests/cpython/install-deps.sh` (see guests/cpython/README.md)"
+            );
+            build_dir.join("guest-cpython.wasm")
+        }
+    };
+    let wasm = std::fs::read(&wasm_path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read CPython guest module {}: {e}",
+            wasm_path.display()
+        )
+    });
+    std::fs::write(out_dir.join("guest-cpython.wasm"), &wasm)
+        .expect("write guest-cpython.wasm into OUT_DIR");
+    let hash = hex::encode(Sha256::digest(&wasm));
+    println!("cargo:rustc-env=CODEFUEL_CPYTHON_SHA256={hash}");
 }
 
 fn build_guest(guest_dir: &Path) -> PathBuf {

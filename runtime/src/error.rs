@@ -71,6 +71,25 @@ pub enum Error {
         #[source]
         source: BoxedSource,
     },
+    /// The guest asked for is not part of this build of codefuel.
+    #[error(
+        "this codefuel was built without the {guest} guest: install its C toolchain with \
+         `bash guests/cpython/install-deps.sh` and build with `--features cpython` \
+         (or set CODEFUEL_CPYTHON_WASM to a prebuilt guest-cpython.wasm); \
+         see guests/cpython/README.md"
+    )]
+    GuestNotBuilt {
+        /// The guest's name.
+        guest: &'static str,
+    },
+    /// The guest cannot do what was asked of it (yet).
+    #[error("the {guest} guest does not support {what}; use --guest rustpython")]
+    Unsupported {
+        /// The guest's name.
+        guest: &'static str,
+        /// What was asked.
+        what: &'static str,
+    },
     /// A guest instance (for a session) could not be made.
     #[error("could not instantiate the Python guest")]
     Instantiate {

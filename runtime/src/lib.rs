@@ -45,6 +45,6 @@ pub use limits::{
 pub use outcome::{CallOutcome, RunOutcome, Verdict};
 pub use runner::{on_runner, spawn_runner};
 pub use sandbox::{
-    GUEST_SHA256, GUEST_WASM, KEEP_RESIDENT, Lease, Program, SESSIONS_PER_LEASE, Sandbox,
-    SandboxConfig, Session, Workspace, default_max_concurrent_runs,
+    GUEST_SHA256, GUEST_WASM, GuestKind, KEEP_RESIDENT, Lease, Program, SESSIONS_PER_LEASE,
+    Sandbox, SandboxConfig, Session, Workspace, default_max_concurrent_runs,
 };

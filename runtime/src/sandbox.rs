@@ -35,6 +35,81 @@ pub const GUEST_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/guest.wa
 /// SHA-256 of [`GUEST_WASM`], part of every cache key.
 pub const GUEST_SHA256: &str = env!("CODEFUEL_GUEST_SHA256");
 
+/// The CPython 3.11 guest module (`guests/cpython`), embedded when the runtime is built
+/// with its `cpython` feature.
+#[cfg(feature = "cpython")]
+const CPYTHON_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/guest-cpython.wasm"));
+/// SHA-256 of the CPython guest module.
+#[cfg(feature = "cpython")]
+const CPYTHON_SHA256: &str = env!("CODEFUEL_CPYTHON_SHA256");
+
+/// The interpreter a [`Sandbox`] runs programs in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GuestKind {
+    /// RustPython 0.6 with codefuel's patches (`guests/python`): the default, and the only
+    /// guest with sessions (evaluation, matrices, function-call tests) and workspaces.
+    #[default]
+    RustPython,
+    /// CPython 3.11 for wasm32-wasi (`guests/cpython`): plain runs (source and stdin in,
+    /// output and verdict out). Built only with the runtime's `cpython` feature.
+    CPython,
+}
+
+impl GuestKind {
+    /// Every guest, the default first.
+    pub const ALL: [GuestKind; 2] = [GuestKind::RustPython, GuestKind::CPython];
+
+    /// The name on the command line and in serialized requests: `rustpython` or `cpython`.
+    pub fn name(self) -> &'static str {
+        match self {
+            GuestKind::RustPython => "rustpython",
+            GuestKind::CPython => "cpython",
+        }
+    }
+
+    /// Whether this build of codefuel embeds the guest.
+    pub fn is_built(self) -> bool {
+        match self {
+            GuestKind::RustPython => true,
+            GuestKind::CPython => cfg!(feature = "cpython"),
+        }
+    }
+
+    /// Whether the guest runs sessions ([`Lease::session`]) and workspaces.
+    pub fn has_sessions(self) -> bool {
+        self == GuestKind::RustPython
+    }
+
+    /// The raw module and its SHA-256 (part of the compiled-guest cache key).
+    fn module(self) -> Result<(&'static [u8], &'static str)> {
+        match self {
+            GuestKind::RustPython => Ok((GUEST_WASM, GUEST_SHA256)),
+            #[cfg(feature = "cpython")]
+            GuestKind::CPython => Ok((CPYTHON_WASM, CPYTHON_SHA256)),
+            #[cfg(not(feature = "cpython"))]
+            GuestKind::CPython => Err(Error::GuestNotBuilt { guest: self.name() }),
+        }
+    }
+}
+
+impl std::fmt::Display for GuestKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for GuestKind {
+    type Err = String;
+
+    fn from_str(name: &str) -> std::result::Result<Self, String> {
+        GuestKind::ALL
+            .into_iter()
+            .find(|guest| guest.name() == name)
+            .ok_or_else(|| format!("unknown guest {name:?}: expected rustpython or cpython"))
+    }
+}
+
 /// The default [`SandboxConfig::keep_resident_bytes`]. Measured on 2 cores (2026-12-02,
 /// `codefuel evaluate` of 164 HumanEval+ samples, and `serve_load`): faster than 0 with one
 /// thread (4.29 s against 4.76 s) and with two (2.45 s against 3.56 s; 1,930 against 946
@@ -57,6 +132,8 @@ pub fn default_max_concurrent_runs() -> u32 {
 /// How a [`Sandbox`] is built.
 #[derive(Clone, Debug)]
 pub struct SandboxConfig {
+    /// The interpreter programs run in (default RustPython).
+    pub guest: GuestKind,
     /// Count fuel (the default). Off only to measure metering overhead.
     pub metering: bool,
     /// Directory of the compiled-guest cache; `None` uses [`cache::default_cache_dir`].
@@ -77,6 +154,7 @@ pub struct SandboxConfig {
 impl Default for SandboxConfig {
     fn default() -> Self {
         SandboxConfig {
+            guest: GuestKind::default(),
             metering: true,
             cache_dir: None,
             announce_compile: true,
@@ -94,6 +172,7 @@ pub struct Sandbox {
 
 /// The engine, the compiled and linked guest, and whether fuel is counted.
 struct Guest {
+    kind: GuestKind,
     engine: Engine,
     pre: InstancePre<HostState>,
     metering: bool,
@@ -207,7 +286,8 @@ impl Sandbox {
             .cache_dir
             .clone()
             .unwrap_or_else(cache::default_cache_dir);
-        let name = cache::artifact_name(&engine, GUEST_SHA256);
+        let (raw_guest, guest_sha256) = config.guest.module()?;
+        let name = cache::artifact_name(&engine, guest_sha256);
         let module = cache::load_or_build(&engine, &cache_dir, &name, || {
             let started = Instant::now();
             if config.announce_compile {
@@ -217,7 +297,7 @@ impl Sandbox {
                     cache_dir.display()
                 );
             }
-            let (wasm, init_stderr) = snapshot::snapshot(GUEST_WASM)
+            let (wasm, init_stderr) = snapshot::snapshot(raw_guest)
                 .map_err(Error::guest("snapshotting the initialized interpreter"))?;
             if !init_stderr.is_empty() {
                 eprintln!("codefuel: guest initialization said:\n{init_stderr}");
@@ -236,6 +316,7 @@ impl Sandbox {
         start_epoch_ticker(&engine)?;
         Ok(Sandbox {
             guest: Guest {
+                kind: config.guest,
                 engine,
                 pre,
                 metering: config.metering,
@@ -262,6 +343,11 @@ impl Sandbox {
         runner::on_runner_contained(|| self.guest.run(program, limits))?
     }
 
+    /// The interpreter this sandbox runs programs in.
+    pub fn guest(&self) -> GuestKind {
+        self.guest.kind
+    }
+
     /// Takes one pool slot (waiting for a free one), for up to [`SESSIONS_PER_LEASE`] live
     /// sessions. Hold it for one unit of work; dropping it frees the slot.
     pub fn lease(&self) -> Lease<'_> {
@@ -281,8 +367,14 @@ impl Guest {
         let started = Instant::now();
         let fuel_budget = if self.metering { limits.fuel } else { 0 };
         let job = match &program.workspace {
-            Some(workspace) => workspace.job(&program.source),
-            None => program.source.into_bytes(),
+            Some(workspace) if self.kind.has_sessions() => workspace.job(&program.source),
+            Some(workspace) if *workspace != Workspace::default() => {
+                return Err(Error::Unsupported {
+                    guest: self.kind.name(),
+                    what: "a working directory with files",
+                });
+            }
+            _ => program.source.into_bytes(),
         };
         let mut store = self.store(job, program.stdin, limits);
         store.data_mut().fuel_budget = fuel_budget;
@@ -372,6 +464,12 @@ impl<'s> Lease<'s> {
         if live.get() >= SESSIONS_PER_LEASE {
             return Err(Error::TooManySessions {
                 max: SESSIONS_PER_LEASE,
+            });
+        }
+        if !self.guest.kind.has_sessions() {
+            return Err(Error::Unsupported {
+                guest: self.guest.kind.name(),
+                what: "sessions (evaluate, matrix, profile, speedup, function-call tests)",
             });
         }
         if !runner::is_runner() {

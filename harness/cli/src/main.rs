@@ -17,7 +17,7 @@ use commands::run::{self, exit_status};
 use commands::sanitize::{self, SanitizeArgs};
 use commands::serve::{self, ServeArgs};
 use commands::speedup::{self, ProfileArgs, SpeedupArgs};
-use commands::{DatasetChoice, InputOrderChoice, RunnerArgs, evaluate};
+use commands::{DatasetChoice, GuestChoice, InputOrderChoice, RunnerArgs, evaluate};
 
 mod commands;
 
@@ -61,6 +61,10 @@ enum Command {
         /// Print one JSON object (verdict, stdout, stderr, fuel, wall) instead of the output.
         #[arg(long)]
         json: bool,
+        /// The interpreter: rustpython (default) or cpython (CPython 3.11 for WASI, in a
+        /// build with `--features cpython`; see guests/cpython/README.md).
+        #[arg(long, value_enum, default_value_t = GuestChoice::RustPython)]
+        guest: GuestChoice,
     },
     /// Evaluate samples on HumanEval+ or MBPP+ with evalplus 0.3.1's verdicts, plus fuel.
     #[command(
@@ -231,9 +235,11 @@ fn main() -> ExitCode {
             memory,
             timeout,
             json,
+            guest,
         } => run::execute(
             &file,
             stdin.as_deref(),
+            guest.into(),
             codefuel::RunRequest {
                 fuel,
                 memory_mib: memory,

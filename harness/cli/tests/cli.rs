@@ -113,6 +113,37 @@ fn bad_arguments_are_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// Without the `cpython` feature, `--guest cpython` says how to get the guest.
+#[cfg(not(feature = "cpython"))]
+#[test]
+fn a_guest_not_built_is_a_clear_error() {
+    let out = run_file("print(1)", &["--guest", "cpython"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("built without the cpython guest")
+            && stderr.contains("guests/cpython/install-deps.sh"),
+        "{stderr}"
+    );
+}
+
+/// With it, the same flags run the program in CPython 3.11.
+#[cfg(feature = "cpython")]
+#[test]
+fn the_cpython_guest_runs_programs() {
+    let out = run_file(
+        "import sys\nprint(sys.implementation.name, input())\nsys.exit(1 // 0)\n",
+        &["--guest", "cpython", "--json", "--stdin", "/dev/null"],
+    );
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(3), "{result}");
+    assert_eq!(result["verdict"], "exception");
+    assert_eq!(result["type"], "EOFError", "{result}");
+    let out = run_file("print(sum(range(10**6)))", &["--guest", "cpython"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "499999500000\n");
+    assert_eq!(out.status.code(), Some(0));
+}
+
 #[test]
 fn two_processes_agree_exactly() {
     let source = "import random, time\nprint({'b': 1, 'a': 2}, {'x', 'y', 'z'}, hash('x'))\n\

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use codefuel_runtime::{
-    DEFAULT_FUEL, DEFAULT_MEMORY_BYTES, DEFAULT_TIMEOUT, Limits, MAX_MEMORY_BYTES, Program,
-    RunOutcome, Sandbox, SandboxConfig, Workspace, default_cache_dir,
+    DEFAULT_FUEL, DEFAULT_MEMORY_BYTES, DEFAULT_TIMEOUT, GuestKind, Limits, MAX_MEMORY_BYTES,
+    Program, RunOutcome, Sandbox, SandboxConfig, Workspace, default_cache_dir,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -56,6 +56,9 @@ pub struct EngineConfig {
     pub cache_dir: Option<PathBuf>,
     /// Worker threads of parallel operations [default: all cores].
     pub jobs: Option<usize>,
+    /// The interpreter programs run in [default: RustPython]. The CPython guest runs plain
+    /// programs ([`Engine::run`]) only; the other entry points need RustPython's sessions.
+    pub guest: GuestKind,
 }
 
 /// The sandbox and settings every entry point runs with. Make one and keep it: creating it
@@ -88,6 +91,7 @@ impl Engine {
         let jobs = config.jobs.unwrap_or_else(parallel::default_jobs).max(1);
         let defaults = SandboxConfig::default();
         let sandbox = Sandbox::with_config(&SandboxConfig {
+            guest: config.guest,
             cache_dir: Some(cache_dir.clone()),
             max_concurrent_runs: u32::try_from(jobs)
                 .unwrap_or(u32::MAX)

@@ -66,7 +66,11 @@ impl Engine {
         if jobs == Some(0) {
             return Err(PyValueError::new_err("jobs must be at least 1"));
         }
-        let config = EngineConfig { cache_dir, jobs };
+        let config = EngineConfig {
+            cache_dir,
+            jobs,
+            ..EngineConfig::default()
+        };
         let inner = py
             .detach(|| codefuel::Engine::new(&config))
             .map_err(to_py)?;

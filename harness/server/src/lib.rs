@@ -244,6 +244,7 @@ pub async fn serve(
     let engine_config = EngineConfig {
         cache_dir: config.cache_dir.clone(),
         jobs: Some(config.jobs),
+        ..EngineConfig::default()
     };
     let engine = tokio::task::spawn_blocking(move || -> anyhow::Result<Engine> {
         let engine = Engine::new(&engine_config)?;

@@ -39,6 +39,7 @@ impl RunnerArgs {
         Engine::new(&EngineConfig {
             cache_dir: self.cache_dir.clone(),
             jobs: self.jobs,
+            ..EngineConfig::default()
         })
     }
 
@@ -138,6 +139,19 @@ choice! {
         Humaneval,
         /// MBPP+ (evalplus v0.2.0): 378 problems.
         Mbpp,
+    }
+}
+
+choice! {
+    /// `--guest`: the interpreter the program runs in.
+    GuestChoice => codefuel::runtime::GuestKind {
+        /// RustPython 0.6 with codefuel's patches (the default; every command).
+        #[value(name = "rustpython")]
+        RustPython,
+        /// CPython 3.11 for WASI: CPython's own semantics and speed (2.4-4.6x native); plain
+        /// runs only for now, and only in a build with `--features cpython`.
+        #[value(name = "cpython")]
+        CPython,
     }
 }
 

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use codefuel::runtime::GuestKind;
 use codefuel::stats::group_thousands;
 use codefuel::{Engine, EngineConfig, RunOutcome, RunRequest, Verdict};
 
@@ -49,6 +50,7 @@ pub fn status_for(verdict: &Verdict) -> i32 {
 pub fn execute(
     file: &Path,
     stdin_file: Option<&Path>,
+    guest: GuestKind,
     limits: RunRequest,
     json: bool,
 ) -> Result<i32> {
@@ -66,6 +68,7 @@ pub fn execute(
     request.limits()?; // a bad limit is reported before the guest is loaded
     let engine = Engine::new(&EngineConfig {
         jobs: Some(1),
+        guest,
         ..EngineConfig::default()
     })?;
     let outcome = engine.run(&request)?;
