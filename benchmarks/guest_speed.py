@@ -1,18 +1,18 @@
-"""How far the guest is from native CPython: the workloads of the issue "Guests at the
-physical limit", each run natively (`python3`) and in the guest with fuel (`codefuel run`),
-printed as the guest's time over native time, with the guest's fuel.
+"""How far the guests are from native CPython: the workloads of the issue "Guests at the
+physical limit", each run natively (`python3`) and in each guest with fuel (`codefuel run
+--guest rustpython|cpython`), printed as the guest's time over native time, with its fuel.
 
 Native time: the program's wall time minus an empty program's (interpreter start-up).
 Guest time: `codefuel run --json`'s `wall`, the run itself (a fresh sandbox from the
 snapshot), minus an empty program's. Each figure is the best of `--repeat` runs. Run it on a
-quiet machine: both sides are wall-clock.
+quiet machine: both sides are wall-clock. The CPython guest's columns show "-" when the
+binary was built without it (`--features cpython`, guests/cpython/README.md).
 
-    cargo build --release -p codefuel-cli
+    cargo build --release -p codefuel-cli [--features cpython]
     python benchmarks/guest_speed.py [--repeat 3] [--python python3]
 
-The CPython-for-WASI guest (`--guest cpython`) is a column to come; targets: no workload
-above 5x native for the default guest, repeated concatenation linear (10^5 appends in well
-under 50 ms of guest time).
+Targets: no workload above 5x native for the default guest, repeated concatenation linear
+(10^5 appends in well under 50 ms of guest time).
 """
 
 import json
@@ -59,10 +59,13 @@ def native_seconds(python, path):
     return time.perf_counter() - started
 
 
-def guest_run(codefuel, path):
-    out = subprocess.run([codefuel, "run", "--json", "--fuel", str(10**12), path],
-                         check=True, capture_output=True).stdout
-    result = json.loads(out)
+def guest_run(codefuel, path, guest="rustpython"):
+    """(wall seconds, fuel) of one run; None when the binary was built without `guest`."""
+    proc = subprocess.run([codefuel, "run", "--json", "--guest", guest, "--fuel", str(10**12), path],
+                          capture_output=True)
+    if proc.returncode == 2 and b"built without" in proc.stderr:
+        return None
+    result = json.loads(proc.stdout)
     if result["verdict"] != "completed":
         raise SystemExit("%s: %s" % (path, result["verdict"]))
     return result["wall"], result["fuel"]
@@ -82,18 +85,29 @@ def main():
 
         empty = write("empty", "pass\n")
         native_base = min(native_seconds(args.python, empty) for _ in range(args.repeat))
-        guest_base = min(guest_run(args.codefuel, empty)[0] for _ in range(args.repeat))
-        print("%-36s %10s %10s %8s %14s" % ("workload", "native s", "guest s", "ratio", "guest fuel"))
+        guests = [g for g in ("rustpython", "cpython") if guest_run(args.codefuel, empty, g)]
+        guest_base = {g: min(guest_run(args.codefuel, empty, g)[0] for _ in range(args.repeat))
+                      for g in guests}
+        header = "%-36s %9s" % ("workload", "native s")
+        for g in ("rustpython", "cpython"):
+            header += " %11s %7s %15s" % (g + " s", "ratio", g[:6] + " fuel")
+        print(header)
         for i, (name, source) in enumerate(WORKLOADS.items()):
             path = write("w%d" % i, source)
             native = min(native_seconds(args.python, path) for _ in range(args.repeat)) - native_base
-            runs = [guest_run(args.codefuel, path) for _ in range(args.repeat)]
-            guest = min(wall for wall, _ in runs) - guest_base
-            fuel = runs[0][1]
-            assert all(f == fuel for _, f in runs), "fuel differs between runs"
-            # Under 10 ms, native time is lost in the start-up's noise: no ratio.
-            ratio = "%7.1fx" % (guest / native) if native >= 0.01 else "%8s" % "-"
-            print("%-36s %10.3f %10.3f %s %14s" % (name, native, guest, ratio, format(fuel, ",")))
+            line = "%-36s %9.3f" % (name, native)
+            for g in ("rustpython", "cpython"):
+                if g not in guests:
+                    line += " %11s %7s %15s" % ("-", "-", "-")
+                    continue
+                runs = [guest_run(args.codefuel, path, g) for _ in range(args.repeat)]
+                guest = min(wall for wall, _ in runs) - guest_base[g]
+                fuel = runs[0][1]
+                assert all(f == fuel for _, f in runs), "fuel differs between runs"
+                # Under 10 ms, native time is lost in the start-up's noise: no ratio.
+                ratio = "%6.1fx" % (guest / native) if native >= 0.01 else "%7s" % "-"
+                line += " %11.3f %s %15s" % (guest, ratio, format(fuel, ","))
+            print(line)
 
 
 if __name__ == "__main__":
