@@ -57,9 +57,6 @@ pub enum GuestKind {
 }
 
 impl GuestKind {
-    /// Every guest, the default first.
-    pub const ALL: [GuestKind; 2] = [GuestKind::RustPython, GuestKind::CPython];
-
     /// The name on the command line and in serialized requests: `rustpython` or `cpython`.
     pub fn name(self) -> &'static str {
         match self {
@@ -68,20 +65,18 @@ impl GuestKind {
         }
     }
 
-    /// Whether this build of codefuel embeds the guest.
-    pub fn is_built(self) -> bool {
-        match self {
-            GuestKind::RustPython => true,
-            GuestKind::CPython => cfg!(feature = "cpython"),
-        }
-    }
-
     /// Whether the guest runs sessions ([`Lease::session`]) and workspaces.
     pub fn has_sessions(self) -> bool {
         self == GuestKind::RustPython
     }
 
-    /// The raw module and its SHA-256 (part of the compiled-guest cache key).
+    /// The SHA-256 of the guest's module (part of every cache key), or `None` when this
+    /// build of codefuel does not embed the guest.
+    pub fn sha256(self) -> Option<&'static str> {
+        self.module().ok().map(|(_, sha256)| sha256)
+    }
+
+    /// The raw module and its SHA-256.
     fn module(self) -> Result<(&'static [u8], &'static str)> {
         match self {
             GuestKind::RustPython => Ok((GUEST_WASM, GUEST_SHA256)),
@@ -90,23 +85,6 @@ impl GuestKind {
             #[cfg(not(feature = "cpython"))]
             GuestKind::CPython => Err(Error::GuestNotBuilt { guest: self.name() }),
         }
-    }
-}
-
-impl std::fmt::Display for GuestKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for GuestKind {
-    type Err = String;
-
-    fn from_str(name: &str) -> std::result::Result<Self, String> {
-        GuestKind::ALL
-            .into_iter()
-            .find(|guest| guest.name() == name)
-            .ok_or_else(|| format!("unknown guest {name:?}: expected rustpython or cpython"))
     }
 }
 

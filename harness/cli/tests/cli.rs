@@ -227,6 +227,40 @@ fn cache_prune_deletes_only_other_guest_builds() {
     assert!(cache(&[]).contains("stale 0 B in 0 entries"));
 }
 
+/// A build with the CPython guest keeps that guest's compiled module too.
+#[cfg(feature = "cpython")]
+#[test]
+fn cache_prune_keeps_every_guest_this_build_embeds() {
+    use codefuel::runtime::GuestKind;
+    let dir = tempfile::tempdir().unwrap();
+    let mut names: Vec<String> = [GuestKind::RustPython, GuestKind::CPython]
+        .into_iter()
+        .map(|guest| {
+            let sha256 = guest.sha256().expect("both guests are built");
+            format!("python-{}-wasmtime50.0.1-1.cwasm", &sha256[..16])
+        })
+        .collect();
+    names.push("python-0123456789abcdef-wasmtime50.0.1-1.cwasm".to_owned());
+    for name in &names {
+        std::fs::write(dir.path().join(name), b"x").unwrap();
+    }
+    let out = codefuel()
+        .args([
+            "cache",
+            "--prune",
+            "--cache-dir",
+            dir.path().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mut left = walk(dir.path());
+    left.sort();
+    let mut kept = names[..2].to_vec();
+    kept.sort();
+    assert_eq!(left, kept);
+}
+
 /// Files under `root`, as paths relative to it.
 fn walk(root: &std::path::Path) -> Vec<String> {
     let mut out = Vec::new();

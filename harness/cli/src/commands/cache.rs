@@ -3,13 +3,14 @@
 //! Two kinds of entries are tied to one guest build: compiled guests
 //! (`python-<guest>-wasmtime<version>-<config>.cwasm`) and ground-truth directories
 //! (`groundtruth/<dataset>-<content>-<guest>`), where `<guest>` is the first 16 hex digits of
-//! the guest's SHA-256. Entries of other guest builds are stale: this build never reads them.
+//! the guest's SHA-256. Entries of guest builds this binary does not embed (RustPython, and
+//! CPython in a `--features cpython` build) are stale: this build never reads them.
 //! Everything else (downloaded datasets) is listed as kept and never deleted.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use codefuel::runtime::{GUEST_SHA256, default_cache_dir};
+use codefuel::runtime::{GuestKind, default_cache_dir};
 
 /// Flags of `codefuel cache`.
 #[derive(Clone, Debug, clap::Args)]
@@ -41,13 +42,20 @@ struct Entry {
 /// Runs the command; returns the process exit status.
 pub fn execute(args: &CacheArgs) -> Result<i32> {
     let dir = args.cache_dir.clone().unwrap_or_else(default_cache_dir);
-    let guest = &GUEST_SHA256[..16];
-    println!("cache: {} (this build's guest: {guest})", dir.display());
+    let guests: Vec<&str> = [GuestKind::RustPython, GuestKind::CPython]
+        .into_iter()
+        .filter_map(|guest| guest.sha256().map(|sha256| &sha256[..16]))
+        .collect();
+    println!(
+        "cache: {} (this build's guests: {})",
+        dir.display(),
+        guests.join(", ")
+    );
     if !dir.exists() {
         println!("empty: nothing cached yet");
         return Ok(0);
     }
-    let entries = entries(&dir, guest)?;
+    let entries = entries(&dir, &guests)?;
     let mut rows: Vec<(String, &str, String, &str)> = Vec::new();
     for e in &entries {
         let name = e.path.strip_prefix(&dir).unwrap_or(&e.path).display();
@@ -103,7 +111,7 @@ pub fn execute(args: &CacheArgs) -> Result<i32> {
 
 /// The cache's entries: files at the top, ground-truth directories one level down, and any
 /// other directory as a whole. Sorted by path.
-fn entries(dir: &Path, guest: &str) -> Result<Vec<Entry>> {
+fn entries(dir: &Path, guests: &[&str]) -> Result<Vec<Entry>> {
     let mut out = Vec::new();
     for item in read_dir_sorted(dir)? {
         let name = item.file_name().unwrap_or_default().to_string_lossy();
@@ -112,7 +120,9 @@ fn entries(dir: &Path, guest: &str) -> Result<Vec<Entry>> {
                 let gt_name = gt.file_name().unwrap_or_default().to_string_lossy();
                 out.push(Entry {
                     kind: Kind::GroundTruth,
-                    stale: !gt_name.ends_with(&format!("-{guest}")),
+                    stale: !guests
+                        .iter()
+                        .any(|guest| gt_name.ends_with(&format!("-{guest}"))),
                     bytes: size_of(&gt),
                     path: gt,
                 });
@@ -120,7 +130,9 @@ fn entries(dir: &Path, guest: &str) -> Result<Vec<Entry>> {
         } else if name.starts_with("python-") && name.ends_with(".cwasm") {
             out.push(Entry {
                 kind: Kind::CompiledGuest,
-                stale: !name.starts_with(&format!("python-{guest}-")),
+                stale: !guests
+                    .iter()
+                    .any(|guest| name.starts_with(&format!("python-{guest}-"))),
                 bytes: size_of(&item),
                 path: item,
             });
