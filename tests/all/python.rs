@@ -268,39 +268,37 @@ fn syntax_newer_than_cpython_3_11_is_a_syntax_error() {
     );
 }
 
+/// Asserts that appending `piece` to a local that starts as `empty`, 25,000 and then 100,000
+/// times in a function, costs linear fuel (4x the appends, under 6x the fuel; under 0.4 G).
+fn assert_appends_are_linear(empty: &str, piece: &str) {
+    let outcome = run(&format!(
+        "import _codefuel\n\
+         def build(n):\n\
+         \x20   s = {empty}\n\
+         \x20   for i in range(n):\n\
+         \x20       s += {piece}\n\
+         \x20   return s\n\
+         def fuel(n):\n\
+         \x20   a = _codefuel.fuel(); s = build(n); return _codefuel.fuel() - a, len(s)\n\
+         (small, _), (large, n) = fuel(25_000), fuel(100_000)\n\
+         print(n, large < 6 * small, large < 400_000_000)\n"
+    ));
+    assert_eq!(stdout(&outcome), "200000 True True\n", "{outcome:?}");
+}
+
 #[test]
 fn repeated_str_concatenation_is_linear() {
     // `s += t` on a local str nothing else references appends in place, as CPython's
     // BINARY_OP_INPLACE_ADD_UNICODE does (guests/python/vendor/rustpython-vm/CODEFUEL-PATCH.md).
     // Quadratic, 100,000 appends cost ~45 G fuel (over the default budget); linear, ~0.1 G.
-    let outcome = run("import _codefuel\n\
-         def build(n):\n\
-         \x20   s = ''\n\
-         \x20   for i in range(n):\n\
-         \x20       s += 'ab'\n\
-         \x20   return s\n\
-         def fuel(n):\n\
-         \x20   a = _codefuel.fuel(); s = build(n); return _codefuel.fuel() - a, len(s)\n\
-         (small, _), (large, n) = fuel(25_000), fuel(100_000)\n\
-         print(n, large < 6 * small, large < 400_000_000)\n");
-    assert_eq!(stdout(&outcome), "200000 True True\n", "{outcome:?}");
+    assert_appends_are_linear("''", "'ab'");
 }
 
 #[test]
 fn repeated_bytes_concatenation_is_linear() {
     // `b += t` on a local bytes nothing else references appends in place (CODEFUEL-PATCH.md).
     // Quadratic, 100,000 appends cost ~10 G fuel; linear, ~0.1 G.
-    let outcome = run("import _codefuel\n\
-         def build(n):\n\
-         \x20   b = b''\n\
-         \x20   for i in range(n):\n\
-         \x20       b += b'ab'\n\
-         \x20   return b\n\
-         def fuel(n):\n\
-         \x20   a = _codefuel.fuel(); b = build(n); return _codefuel.fuel() - a, len(b)\n\
-         (small, _), (large, n) = fuel(25_000), fuel(100_000)\n\
-         print(n, large < 6 * small, large < 400_000_000)\n");
-    assert_eq!(stdout(&outcome), "200000 True True\n", "{outcome:?}");
+    assert_appends_are_linear("b''", "b'ab'");
 }
 
 #[test]
