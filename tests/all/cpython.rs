@@ -85,6 +85,15 @@ fn time_randomness_and_hashes_are_the_same_every_run() {
     let first = stdout(&run(source));
     assert!(first.starts_with("5 "), "{first}");
     assert_eq!(first, stdout(&run(source)));
+    // The only host call a program reaches: bad lengths are refused, not passed on.
+    let bad = run("import time, _codefuel\n\
+         for n in (-1, float('nan'), 1e300):\n\
+         \x20   try:\n\
+         \x20       _codefuel.sleep(n); print('slept')\n\
+         \x20   except ValueError:\n\
+         \x20       print('ValueError')\n\
+         print(time.sleep is _codefuel.sleep)\n");
+    assert_eq!(stdout(&bad), "ValueError\nValueError\nValueError\nTrue\n");
 }
 
 #[test]
