@@ -277,7 +277,14 @@ __attribute__((export_name("_start"))) void start(void) {
         Py_XDECREF(text);
     }
 
-    PyObject *code = Py_CompileStringExFlags(src, "main.py", Py_file_input, NULL, -1);
+    /* The compiler reads a C string: a NUL byte would end the program there, silently.
+     * CPython refuses such a file (3.11: "source code cannot contain null bytes"). */
+    PyObject *code = NULL;
+    if (memchr(src, 0, len)) {
+        PyErr_SetString(PyExc_SyntaxError, "source code cannot contain null bytes");
+    } else {
+        code = Py_CompileStringExFlags(src, "main.py", Py_file_input, NULL, -1);
+    }
     free(src);
     PyObject *result = code ? PyEval_EvalCode(code, globals, globals) : NULL;
     Py_XDECREF(code);

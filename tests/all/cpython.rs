@@ -61,6 +61,10 @@ fn stdin_exit_codes_and_errors_are_verdicts() {
     assert_eq!(outcome.verdict, Verdict::Completed { exit_code: 3 });
     assert_eq!(exception_type(&run("1 / 0\n")), "ZeroDivisionError");
     assert_eq!(exception_type(&run("def f(:\n")), "SyntaxError");
+    // A NUL byte is refused as CPython does, not the end of the program.
+    let nul = run("print(1)\n\0print(2)\n");
+    assert_eq!(exception_type(&nul), "SyntaxError");
+    assert_eq!(stdout(&nul), "");
 }
 
 #[test]
