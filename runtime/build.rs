@@ -42,7 +42,13 @@ fn embed_cpython(guest_dir: &Path, out_dir: &Path) {
     let wasm_path = match env::var_os("CODEFUEL_CPYTHON_WASM").filter(|path| !path.is_empty()) {
         Some(prebuilt) => PathBuf::from(prebuilt),
         None => {
-            for entry in ["build.sh", "guest.c", "gen_frozen.py", "patches"] {
+            for entry in [
+                "build.sh",
+                "src",
+                "gen_frozen.py",
+                "patches",
+                "../python/driver",
+            ] {
                 println!("cargo:rerun-if-changed={}", guest_dir.join(entry).display());
             }
             let build_dir = out_dir.join("cpython");

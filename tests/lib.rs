@@ -1,13 +1,30 @@
-//! Shared helpers for the integration tests: one sandbox per test process.
+//! Shared helpers for the integration tests: one sandbox per test process, of the guest
+//! `CODEFUEL_TEST_GUEST` names (`rustpython`, the default, or `cpython`, which needs
+//! `--features cpython`), so that both guests pass the same suite.
 
 use std::sync::OnceLock;
 
-use codefuel_runtime::{Limits, Program, RunOutcome, Sandbox};
+use codefuel_runtime::{GuestKind, Limits, Program, RunOutcome, Sandbox, SandboxConfig};
 
-/// The process-wide sandbox (compiled once, or loaded from the disk cache).
+/// The guest under test: `CODEFUEL_TEST_GUEST`, else RustPython.
+pub fn guest() -> GuestKind {
+    match std::env::var("CODEFUEL_TEST_GUEST").as_deref() {
+        Ok("cpython") => GuestKind::CPython,
+        Ok("rustpython") | Ok("") | Err(_) => GuestKind::RustPython,
+        Ok(other) => panic!("CODEFUEL_TEST_GUEST={other}: expected rustpython or cpython"),
+    }
+}
+
+/// The process-wide sandbox of [`guest`] (compiled once, or loaded from the disk cache).
 pub fn sandbox() -> &'static Sandbox {
     static SANDBOX: OnceLock<Sandbox> = OnceLock::new();
-    SANDBOX.get_or_init(|| Sandbox::new().expect("building the sandbox"))
+    SANDBOX.get_or_init(|| {
+        Sandbox::with_config(&SandboxConfig {
+            guest: guest(),
+            ..SandboxConfig::default()
+        })
+        .expect("building the sandbox")
+    })
 }
 
 /// Runs `source` under `limits`.

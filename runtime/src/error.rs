@@ -82,14 +82,6 @@ pub enum Error {
         /// The guest's name.
         guest: &'static str,
     },
-    /// The guest cannot do what was asked of it (yet).
-    #[error("the {guest} guest does not support {what}; use --guest rustpython")]
-    Unsupported {
-        /// The guest's name.
-        guest: &'static str,
-        /// What was asked.
-        what: &'static str,
-    },
     /// A guest instance (for a session) could not be made.
     #[error("could not instantiate the Python guest")]
     Instantiate {

@@ -47,12 +47,11 @@ const CPYTHON_SHA256: &str = env!("CODEFUEL_CPYTHON_SHA256");
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum GuestKind {
-    /// RustPython 0.6 with codefuel's patches (`guests/python`): the default, and the only
-    /// guest with sessions (evaluation, matrices, function-call tests) and workspaces.
+    /// RustPython 0.6 with codefuel's patches (`guests/python`): the default.
     #[default]
     RustPython,
-    /// CPython 3.11 for wasm32-wasi (`guests/cpython`): plain runs (source and stdin in,
-    /// output and verdict out). Built only with the runtime's `cpython` feature.
+    /// CPython 3.11 for wasm32-wasi (`guests/cpython`), with the same host interface, sessions
+    /// and workspaces. Built only with the runtime's `cpython` feature.
     CPython,
 }
 
@@ -63,11 +62,6 @@ impl GuestKind {
             GuestKind::RustPython => "rustpython",
             GuestKind::CPython => "cpython",
         }
-    }
-
-    /// Whether the guest runs sessions ([`Lease::session`]) and workspaces.
-    pub fn has_sessions(self) -> bool {
-        self == GuestKind::RustPython
     }
 
     /// The SHA-256 of the guest's module (part of every cache key), or `None` when this
@@ -345,14 +339,8 @@ impl Guest {
         let started = Instant::now();
         let fuel_budget = if self.metering { limits.fuel } else { 0 };
         let job = match &program.workspace {
-            Some(workspace) if self.kind.has_sessions() => workspace.job(&program.source),
-            Some(workspace) if *workspace != Workspace::default() => {
-                return Err(Error::Unsupported {
-                    guest: self.kind.name(),
-                    what: "a working directory with files",
-                });
-            }
-            _ => program.source.into_bytes(),
+            Some(workspace) => workspace.job(&program.source),
+            None => program.source.into_bytes(),
         };
         let mut store = self.store(job, program.stdin, limits);
         store.data_mut().fuel_budget = fuel_budget;
@@ -380,7 +368,14 @@ impl Guest {
         let (stdout, stdout_truncated) = state.stdout.take();
         let (stderr, stderr_truncated) = state.stderr.take();
         let verdict = classify(result, state.report.as_deref(), state.limiter.hit, &stderr);
-        let files = reported_files(state.report.as_deref());
+        // A run stopped at a limit hands back no files, whichever guest it ran in (RustPython
+        // traps when memory runs out; CPython raises MemoryError and would still report).
+        let files = match verdict {
+            Verdict::Completed { .. } | Verdict::Exception { .. } => {
+                reported_files(state.report.as_deref())
+            }
+            _ => BTreeMap::new(),
+        };
         Ok(RunOutcome {
             verdict,
             stdout,
@@ -442,12 +437,6 @@ impl<'s> Lease<'s> {
         if live.get() >= SESSIONS_PER_LEASE {
             return Err(Error::TooManySessions {
                 max: SESSIONS_PER_LEASE,
-            });
-        }
-        if !self.guest.kind.has_sessions() {
-            return Err(Error::Unsupported {
-                guest: self.guest.kind.name(),
-                what: "sessions (evaluate, matrix, profile, speedup, function-call tests)",
             });
         }
         if !runner::is_runner() {

@@ -1,13 +1,12 @@
-//! The CPython 3.11 guest (`--features cpython`): plain runs keep the sandbox's guarantees
-//! (fuel, memory, recursion, no host access, determinism), and what it cannot do yet
-//! (sessions, workspaces with files) is a clear error, not a crash.
+//! The CPython 3.11 guest (`--features cpython`): runs keep the sandbox's guarantees (fuel,
+//! memory, recursion, no host access, determinism), and sessions answer exactly as the
+//! RustPython guest's do. (The whole suite also runs on this guest: `CODEFUEL_TEST_GUEST`.)
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use codefuel_runtime::{
-    Error, GuestKind, Limits, Program, RunOutcome, Sandbox, SandboxConfig, Verdict, Workspace,
-    on_runner,
+    GuestKind, Limits, Program, RunOutcome, Sandbox, SandboxConfig, Verdict, Workspace, on_runner,
 };
 use codefuel_tests::stdout;
 
@@ -129,42 +128,130 @@ fn the_host_is_out_of_reach() {
     assert_eq!(stdout(&outcome).lines().count(), 3);
 }
 
-fn assert_unsupported(error: &Error) {
-    assert!(
-        matches!(
-            error,
-            Error::Unsupported {
-                guest: "cpython",
-                ..
-            }
-        ),
-        "{error}"
-    );
+fn rustpython() -> &'static Sandbox {
+    static SANDBOX: OnceLock<Sandbox> = OnceLock::new();
+    SANDBOX.get_or_init(|| Sandbox::new().expect("building the RustPython sandbox"))
+}
+
+/// The responses of one session of `sandbox` to `requests`.
+fn session_responses(sandbox: &Sandbox, requests: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    on_runner(|| {
+        let lease = sandbox.lease();
+        let mut session = lease.session(&Limits::default()).expect("a session");
+        requests
+            .iter()
+            .map(
+                |request| match session.call(request, 20_000_000_000).result {
+                    Ok(response) => response,
+                    Err(verdict) => format!("{verdict:?}").into_bytes(),
+                },
+            )
+            .collect()
+    })
+    .expect("on a runner")
+}
+
+/// A check-mode session that loads `code` and calls `f()` with an output cap of `cap` bytes.
+fn check_and_call(code: &str, cap: u32) -> Vec<Vec<u8>> {
+    let header = serde_json::json!({"mode": "check", "code": code, "entry_point": "f"});
+    let load = [b"L".as_slice(), header.to_string().as_bytes()].concat();
+    let mut call = vec![b'C'];
+    call.extend_from_slice(&cap.to_le_bytes());
+    call.extend_from_slice(b"Vl\x00");
+    session_responses(cpython(), &[load.clone(), call.clone()])
+        .into_iter()
+        .chain(session_responses(rustpython(), &[load, call]))
+        .collect()
 }
 
 #[test]
-fn sessions_and_files_are_refused_clearly() {
+fn sessions_answer_byte_for_byte_as_the_rustpython_guest_does() {
+    // Every kind of value the encoding has, its edges (i64 bounds, minimal big ints, lone
+    // surrogates, the string table, subclasses) and each failure answer.
+    let values = [
+        "None",
+        "True",
+        "False",
+        "0",
+        "-1",
+        "2**63 - 1",
+        "-2**63",
+        "2**63",
+        "-2**63 - 1",
+        "2**64",
+        "-2**64",
+        "2**127",
+        "-2**127",
+        "-(2**200) + 12345",
+        "255",
+        "-129",
+        "1.5",
+        "-0.0",
+        "float('inf')",
+        "float('nan')",
+        "1e-310",
+        "complex(1, -2)",
+        "''",
+        "'héllo \\U0001F600'",
+        "'\\ud800x'",
+        "'x' * 300",
+        "['ab', 'ab', 'cd', 'ab', 'x' * 300, 'x' * 300]",
+        "b'\\x00\\xff'",
+        "[1, (2, 3), [], ()]",
+        "{'a': [1], 2: {}, (1, 'b'): None}",
+        "{7}",
+        "frozenset({'q'})",
+        "type('S', (str,), {})('sub')",
+        "type('I', (int,), {})(5)",
+        "__import__('enum').IntEnum('E', 'A B').B",
+        "type('D', (dict,), {})(k=1)",
+        "object()",
+        "lambda: 0",
+        "range(3)",
+        "[[[[1]]]]",
+        "__import__('functools').reduce(lambda a, _: [a], range(300), 0)",
+        "1 / 0",
+        "__import__('numpy')",
+        "undefined_name",
+    ];
+    for value in values {
+        let code = format!("def f():\n    return {value}\n");
+        let responses = check_and_call(&code, u32::MAX);
+        assert_eq!(responses[0], b"O", "{value}");
+        assert_eq!(
+            responses[1],
+            responses[3],
+            "{value}: CPython {:?}, RustPython {:?}",
+            String::from_utf8_lossy(&responses[1]),
+            String::from_utf8_lossy(&responses[3])
+        );
+    }
+    // The output cap, and a load that fails.
+    let capped = check_and_call("def f():\n    return 'x' * 100\n", 50);
+    assert_eq!(capped[1], b"Utoo large");
+    assert_eq!(capped[1], capped[3]);
+    let broken = check_and_call("def f(:\n", u32::MAX);
+    assert_eq!(broken[0], b"ESyntaxError");
+    assert_eq!(broken[0], broken[2]);
+}
+
+#[test]
+fn runs_with_files_work_as_in_the_rustpython_guest() {
     let files = Workspace {
-        files: BTreeMap::from([("in.txt".to_owned(), b"x".to_vec())]),
-        fetch: Vec::new(),
+        files: BTreeMap::from([("in.txt".to_owned(), b"3 4\n".to_vec())]),
+        fetch: vec!["out.txt".to_owned()],
     };
-    let error = cpython()
+    let source = "a, b = map(int, open('in.txt').read().split())\n\
+                  with open('out.txt', 'w') as f:\n    f.write(str(a * b))\n";
+    let outcome = cpython()
         .run(
-            Program::new("pass").with_workspace(files),
-            &Limits::default(),
-        )
-        .unwrap_err();
-    assert_unsupported(&error);
-    // An empty workspace is a plain run.
-    let empty = cpython()
-        .run(
-            Program::new("print(1)").with_workspace(Workspace::default()),
+            Program::new(source).with_workspace(files),
             &Limits::default(),
         )
         .unwrap();
-    assert_eq!(stdout(&empty), "1\n");
-    let error = on_runner(|| cpython().lease().session(&Limits::default()).err())
-        .unwrap()
-        .expect("a session on the CPython guest is refused");
-    assert_unsupported(&error);
+    assert_eq!(outcome.verdict, Verdict::Completed { exit_code: 0 });
+    assert_eq!(
+        outcome.files.get("out.txt").map(Vec::as_slice),
+        Some(b"12".as_slice())
+    );
 }

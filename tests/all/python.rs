@@ -1,7 +1,7 @@
 //! The Python that HumanEval/MBPP solutions use behaves as CPython's does.
 
-use codefuel_runtime::Verdict;
-use codefuel_tests::{run, stdout};
+use codefuel_runtime::{GuestKind, Verdict};
+use codefuel_tests::{guest, run, stdout};
 
 #[test]
 fn common_features_match_cpython_output() {
@@ -84,6 +84,9 @@ fn marshal_round_trips_big_integers_in_linear_time() {
 
 #[test]
 fn fast_sum_matches_the_builtin_in_results_errors_and_fuel() {
+    if guest() != GuestKind::RustPython {
+        return; // RustPython's own fast path; CPython's sum is its own C loop.
+    }
     // `sum` over a range, list or tuple of exact ints takes a native path (see
     // guests/python/src/fast_sum.rs); `sum(iter(x))` still takes RustPython's generic one.
     let outcome = run("import _codefuel\n\
@@ -146,9 +149,14 @@ fn annotations_are_evaluated_when_their_statement_runs_as_in_cpython_3_11() {
     // `def f(n: int) -> List[int]` without `from typing import List` raises NameError as the
     // `def` runs (24 of 38 disagreements on unseen samples). Expected output: CPython 3.11.7.
     let outcome = run(EAGER_ANNOTATIONS);
+    // The RustPython guest says 3.11.7 (the reference's CPython); the CPython guest is 3.11.2.
+    let version = match guest() {
+        GuestKind::RustPython => "(3, 11, 7) True True 0x30b07f0",
+        GuestKind::CPython => "(3, 11, 2) True True 0x30b02f0",
+    };
     assert_eq!(
-        stdout(&outcome),
-        "(3, 11, 7) True True 0x30b07f0\n\
+        stdout(&outcome).replacen(version, "VERSION", 1),
+        "VERSION\n\
          {'n': <class 'int'>, 'return': <class 'int'>}\n\
          NameError: name 'List' is not defined\n\
          NameError: name 'Nope' is not defined\n\
@@ -296,6 +304,9 @@ fn repeated_str_concatenation_is_linear() {
 
 #[test]
 fn repeated_bytes_concatenation_is_linear() {
+    if guest() == GuestKind::CPython {
+        return; // Quadratic in CPython itself (docs/guests.md); only str appends in place.
+    }
     // `b += t` on a local bytes nothing else references appends in place (CODEFUEL-PATCH.md).
     // Quadratic, 100,000 appends cost ~10 G fuel; linear, ~0.1 G.
     assert_appends_are_linear("b''", "b'ab'");
