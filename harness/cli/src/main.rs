@@ -17,7 +17,7 @@ use commands::run::{self, exit_status};
 use commands::sanitize::{self, SanitizeArgs};
 use commands::serve::{self, ServeArgs};
 use commands::speedup::{self, ProfileArgs, SpeedupArgs};
-use commands::{DatasetChoice, GuestChoice, InputOrderChoice, RunnerArgs, evaluate};
+use commands::{DatasetChoice, GuestArgs, InputOrderChoice, RunnerArgs, evaluate};
 
 mod commands;
 
@@ -27,7 +27,8 @@ mod commands;
     version,
     about = "Deterministic, sandboxed execution and evaluation of model-written Python.",
     long_about = "Deterministic, sandboxed execution and evaluation of model-written Python.\n\n\
-        Programs run in RustPython compiled to WebAssembly under wasmtime: no host files, \
+        Programs run in RustPython (or, with --guest cpython, CPython 3.11) compiled to \
+        WebAssembly under wasmtime: no host files, \
         network or environment; capped memory; and fuel metering, an exact and repeatable \
         count of the work a program did, which is also its time limit."
 )]
@@ -61,10 +62,9 @@ enum Command {
         /// Print one JSON object (verdict, stdout, stderr, fuel, wall) instead of the output.
         #[arg(long)]
         json: bool,
-        /// The interpreter: rustpython (default) or cpython (CPython 3.11 for WASI, in a
-        /// build with `--features cpython`; see guests/cpython/README.md).
-        #[arg(long, value_enum, default_value_t = GuestChoice::RustPython)]
-        guest: GuestChoice,
+        /// The interpreter.
+        #[command(flatten)]
+        guest: GuestArgs,
     },
     /// Evaluate samples on HumanEval+ or MBPP+ with evalplus 0.3.1's verdicts, plus fuel.
     #[command(
@@ -112,6 +112,9 @@ enum Command {
         /// model outputs with prose, tests or a main block around the function.
         #[arg(long)]
         sanitize: bool,
+        /// The interpreter.
+        #[command(flatten)]
+        guest: GuestArgs,
         /// Workers, cache and progress.
         #[command(flatten)]
         runner: RunnerArgs,
@@ -239,7 +242,7 @@ fn main() -> ExitCode {
         } => run::execute(
             &file,
             stdin.as_deref(),
-            guest.into(),
+            guest.guest.into(),
             codefuel::RunRequest {
                 fuel,
                 memory_mib: memory,
@@ -260,6 +263,7 @@ fn main() -> ExitCode {
             memory,
             input_order,
             sanitize,
+            guest,
             runner,
         } => evaluate::execute(
             &EvaluateRequest {
@@ -277,6 +281,7 @@ fn main() -> ExitCode {
                 ..EvaluateRequest::new(dataset.into(), samples)
             },
             output,
+            guest,
             &runner,
         ),
         Command::Judge(args) => judge::execute(&args),

@@ -109,6 +109,21 @@ fn run_code(code: &str, extra: Value) -> Value {
     request
 }
 
+/// `--guest` picks the interpreter of the whole server; `/health` names it.
+#[test]
+fn the_guest_serves_every_request_and_health_names_it() {
+    let server = Server::start(&["--jobs", "1", "--guest", "rustpython"]);
+    assert_eq!(
+        server.get("/health").json(),
+        json!({"status": "ok", "guest": "rustpython"})
+    );
+    let answer = server.post(
+        "/run_code",
+        &run_code("import sys\nprint(sys.implementation.name)", json!({})),
+    );
+    assert_eq!(answer.json()["run_result"]["stdout"], "rustpython\n");
+}
+
 #[test]
 fn run_code_answers_as_sandbox_fusion_does() {
     let server = Server::start(&["--jobs", "2"]);

@@ -56,8 +56,8 @@ pub struct EngineConfig {
     pub cache_dir: Option<PathBuf>,
     /// Worker threads of parallel operations [default: all cores].
     pub jobs: Option<usize>,
-    /// The interpreter programs run in [default: RustPython]. The CPython guest runs plain
-    /// programs ([`Engine::run`]) only; the other entry points need RustPython's sessions.
+    /// The interpreter programs run in, for every entry point [default: RustPython]. Results
+    /// record it and its build ([`Engine::guest`], [`Engine::guest_sha256`]).
     pub guest: GuestKind,
 }
 
@@ -65,6 +65,7 @@ pub struct EngineConfig {
 /// loads (the first time on a machine: compiles) the guest.
 pub struct Engine {
     sandbox: Sandbox,
+    guest_sha256: &'static str,
     cache_dir: PathBuf,
     jobs: usize,
 }
@@ -72,6 +73,7 @@ pub struct Engine {
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
+            .field("guest", &self.guest())
             .field("cache_dir", &self.cache_dir)
             .field("jobs", &self.jobs)
             .finish_non_exhaustive()
@@ -98,11 +100,29 @@ impl Engine {
                 .max(defaults.max_concurrent_runs),
             ..defaults
         })?;
+        // The sandbox was built from the guest's module, so this build embeds it.
+        let guest_sha256 = sandbox.guest().sha256().ok_or_else(|| {
+            Error::Internal(format!(
+                "no module for the {} guest",
+                sandbox.guest().name()
+            ))
+        })?;
         Ok(Engine {
             sandbox,
+            guest_sha256,
             cache_dir,
             jobs,
         })
+    }
+
+    /// The interpreter programs run in.
+    pub fn guest(&self) -> GuestKind {
+        self.sandbox.guest()
+    }
+
+    /// SHA-256 of the guest's module: the build that results (and their fuel) come from.
+    pub fn guest_sha256(&self) -> &'static str {
+        self.guest_sha256
     }
 
     /// The cache directory.
@@ -238,6 +258,8 @@ impl Engine {
         )?;
         let ctx = ReportContext {
             dataset: &dataset,
+            guest: self.guest(),
+            guest_sha256: self.guest_sha256,
             policy: request.policy,
             memory_mib,
             base_only: request.base_only,
@@ -299,10 +321,9 @@ impl Engine {
                 .push(s.solution.as_str());
         }
         let name = request.samples.describe();
-        if let Some(fuels) = ResultsFile::read(path)
-            .ok()
-            .and_then(|file| efficiency::reusable(&file, request, dataset, &expected))
-        {
+        if let Some(fuels) = ResultsFile::read(path).ok().and_then(|file| {
+            efficiency::reusable(&file, request, dataset, self.guest_sha256, &expected)
+        }) {
             progress.note(&format!(
                 "{name}: reusing evaluation results {}",
                 path.display()
@@ -316,13 +337,19 @@ impl Engine {
         };
         let evaluation = self.evaluate_inner(&request, progress)?;
         evaluation.results.write(path)?;
-        let fuels = efficiency::reusable(&evaluation.results, &request, dataset, &expected)
-            .with_context(|| {
-                format!(
-                    "the results just written to {} do not match the samples",
-                    path.display()
-                )
-            })?;
+        let fuels = efficiency::reusable(
+            &evaluation.results,
+            &request,
+            dataset,
+            self.guest_sha256,
+            &expected,
+        )
+        .with_context(|| {
+            format!(
+                "the results just written to {} do not match the samples",
+                path.display()
+            )
+        })?;
         progress.note(&format!("results: {}", path.display()));
         Ok(fuels)
     }
@@ -469,8 +496,15 @@ impl Engine {
         };
         let baseline = fuels(&request.baseline)?;
         let candidate = fuels(&request.candidate)?;
-        efficiency::speedup_report(&dataset, request, &baseline, &candidate)
-            .map_err(Error::from_anyhow)
+        efficiency::speedup_report(
+            &dataset,
+            request,
+            self.guest(),
+            self.guest_sha256,
+            &baseline,
+            &candidate,
+        )
+        .map_err(Error::from_anyhow)
     }
 
     /// Each passing sample's fuel relative to the canonical solution on the same inputs.
@@ -523,7 +557,12 @@ impl Engine {
             .context("loading the canonical solutions' fuel")?;
         let canonical = |task: &str| -> u64 { truth.tasks[task].plus.fuel.iter().sum() };
         Ok(efficiency::profile_report(
-            &dataset, request, &fuels, &canonical,
+            &dataset,
+            request,
+            self.guest(),
+            self.guest_sha256,
+            &fuels,
+            &canonical,
         ))
     }
 }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use anyhow::{Result, bail};
+use codefuel_runtime::GuestKind;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{EvaluateRequest, ProfileRequest, SpeedupRequest};
@@ -31,17 +32,19 @@ pub struct SampleFuel {
 }
 
 /// The per-sample fuel in `file`, if it was made from exactly these samples (`expected`:
-/// each task's solutions in order), this dataset, this guest (fuel depends on the guest
-/// build) and the limits `request` asks for (they decide which samples pass).
+/// each task's solutions in order), this dataset, the guest build whose module has
+/// `guest_sha256` (fuel depends on it) and the limits `request` asks for (they decide which
+/// samples pass).
 pub fn reusable(
     file: &ResultsFile,
     request: &EvaluateRequest,
     dataset: &Dataset,
+    guest_sha256: &str,
     expected: &BTreeMap<&str, Vec<&str>>,
 ) -> Option<Vec<SampleFuel>> {
     let info = &file.codefuel;
     if file.hash != dataset.evalplus_hash
-        || info.guest_sha256 != codefuel_runtime::GUEST_SHA256
+        || info.guest_sha256 != guest_sha256
         || info.fuel_policy != request.policy
         || info.memory_mib != request.memory_mib
         || file.eval.len() != expected.len()
@@ -237,6 +240,9 @@ pub struct SpeedupReport {
     pub baseline: String,
     /// The candidate samples' path.
     pub candidate: String,
+    /// The interpreter the fuel comes from (`rustpython` in reports that predate it).
+    #[serde(default)]
+    pub guest: GuestKind,
     /// The guest build the fuel comes from.
     pub guest_sha256: String,
     /// Some task has several passing samples on a side: per-task figures are means.
@@ -247,11 +253,13 @@ pub struct SpeedupReport {
     pub tasks: Vec<TaskSpeedup>,
 }
 
-/// The speedup report of two sides' sample fuel; an input error when no task has a passing
-/// sample on both sides.
+/// The speedup report of two sides' sample fuel, measured in `guest` (module `guest_sha256`);
+/// an input error when no task has a passing sample on both sides.
 pub fn speedup_report(
     dataset: &Dataset,
     request: &SpeedupRequest,
+    guest: GuestKind,
+    guest_sha256: &str,
     baseline: &[SampleFuel],
     candidate: &[SampleFuel],
 ) -> Result<SpeedupReport> {
@@ -269,7 +277,8 @@ pub fn speedup_report(
         dataset_version: dataset.kind.version().to_owned(),
         baseline: request.baseline.display().to_string(),
         candidate: request.candidate.display().to_string(),
-        guest_sha256: codefuel_runtime::GUEST_SHA256.to_owned(),
+        guest,
+        guest_sha256: guest_sha256.to_owned(),
         per_task_means: tasks
             .iter()
             .any(|t| t.baseline_samples > 1 || t.candidate_samples > 1),
@@ -319,6 +328,9 @@ pub struct ProfileReport {
     pub dataset_version: String,
     /// The samples' path.
     pub samples_file: String,
+    /// The interpreter the fuel comes from (`rustpython` in reports that predate it).
+    #[serde(default)]
+    pub guest: GuestKind,
     /// The guest build the fuel comes from.
     pub guest_sha256: String,
     /// Samples that failed base or plus (left out of every figure).
@@ -343,11 +355,13 @@ impl ProfileReport {
     }
 }
 
-/// The profile of `fuels` (at least one passing), with each task's canonical plus fuel from
-/// `canonical`.
+/// The profile of `fuels` (at least one passing), measured in `guest` (module
+/// `guest_sha256`), with each task's canonical plus fuel from `canonical`.
 pub fn profile_report(
     dataset: &Dataset,
     request: &ProfileRequest,
+    guest: GuestKind,
+    guest_sha256: &str,
     fuels: &[SampleFuel],
     canonical: &dyn Fn(&str) -> u64,
 ) -> ProfileReport {
@@ -386,7 +400,8 @@ pub fn profile_report(
         dataset: dataset.kind,
         dataset_version: dataset.kind.version().to_owned(),
         samples_file: request.samples.display().to_string(),
-        guest_sha256: codefuel_runtime::GUEST_SHA256.to_owned(),
+        guest,
+        guest_sha256: guest_sha256.to_owned(),
         failing_samples: fuels.len() - samples.len(),
         overall: RatioSummary::of(&ratios, tasks.len()),
         task_medians: RatioSummary::of(&medians, tasks.len()),

@@ -217,13 +217,14 @@ impl TaskTruth {
 /// The version of the cache layout (part of the directory name): 2 = typed-value blobs.
 const CACHE_FORMAT: u32 = 2;
 
-/// The cache directory for this dataset content and guest build: one file per task.
-pub fn cache_path(dataset: &Dataset, cache_dir: &Path) -> PathBuf {
+/// The cache directory for this dataset content and the guest build whose module has
+/// `guest_sha256`: one file per task.
+pub fn cache_path(dataset: &Dataset, guest_sha256: &str, cache_dir: &Path) -> PathBuf {
     cache_dir.join("groundtruth").join(format!(
         "{}-{}-{}-v{CACHE_FORMAT}",
         dataset.kind,
         &dataset.content_sha256[..16],
-        &codefuel_runtime::GUEST_SHA256[..16]
+        guest_sha256.get(..16).unwrap_or(guest_sha256)
     ))
 }
 
@@ -232,6 +233,7 @@ fn task_file(dir: &Path, task_id: &str, part: &str) -> PathBuf {
 }
 
 /// Loads the ground truth of `task_ids`, computing (and caching) the tasks not cached yet.
+/// The cache entry is that of `sandbox`'s guest, the one that computes what is missing.
 pub fn load_or_compute(
     dataset: &Dataset,
     task_ids: &[&str],
@@ -240,7 +242,11 @@ pub fn load_or_compute(
     jobs: usize,
     progress: &dyn Progress,
 ) -> Result<GroundTruth> {
-    let dir = cache_path(dataset, cache_dir);
+    let guest = sandbox.guest();
+    let guest_sha256 = guest
+        .sha256()
+        .with_context(|| format!("no module for the {} guest", guest.name()))?;
+    let dir = cache_path(dataset, guest_sha256, cache_dir);
     let mut truth = GroundTruth::default();
     let mut missing = Vec::new();
     for task_id in task_ids {

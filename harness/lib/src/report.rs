@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use codefuel_runtime::GuestKind;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -66,6 +67,10 @@ pub fn pass_at_k(per_task: &[(usize, usize)]) -> BTreeMap<String, f64> {
 pub struct ReportContext<'a> {
     /// The problem set.
     pub dataset: &'a Dataset,
+    /// The interpreter the samples ran in.
+    pub guest: GuestKind,
+    /// SHA-256 of its module (fuel depends on it).
+    pub guest_sha256: &'a str,
     /// The fuel-limit policy used.
     pub policy: FuelPolicy,
     /// The memory cap of each run, in MiB.
@@ -241,6 +246,10 @@ pub struct UnknownTask {
 pub struct RunInfo {
     /// codefuel's version.
     pub version: String,
+    /// The interpreter the samples ran in (`rustpython` in files written before it was
+    /// recorded, when RustPython was the only guest).
+    #[serde(default)]
+    pub guest: GuestKind,
     /// SHA-256 of the guest build (fuel depends on it).
     pub guest_sha256: String,
     /// `humaneval` or `mbpp`.
@@ -435,7 +444,8 @@ pub fn results_file(ctx: &ReportContext<'_>, results: &[SampleResult]) -> Result
             .collect(),
         codefuel: RunInfo {
             version: env!("CARGO_PKG_VERSION").to_owned(),
-            guest_sha256: codefuel_runtime::GUEST_SHA256.to_owned(),
+            guest: ctx.guest,
+            guest_sha256: ctx.guest_sha256.to_owned(),
             dataset: ctx.dataset.kind,
             dataset_version: ctx.dataset.kind.version().to_owned(),
             fuel_policy: ctx.policy,
@@ -609,5 +619,31 @@ mod tests {
         let back: ResultRow =
             serde_json::from_value(serde_json::to_value(&failed).unwrap()).unwrap();
         assert_eq!(back, failed);
+    }
+
+    #[test]
+    fn run_info_records_the_guest_and_reads_files_from_before_it() {
+        let old = serde_json::json!({
+            "version": "0.1.0",
+            "guest_sha256": "ab".repeat(32),
+            "dataset": "humaneval",
+            "dataset_version": "v0.1.10",
+            "fuel_policy": {"min_fuel": 1, "gt_factor": 4.0},
+            "memory_mib": 4096,
+            "fast_check": true,
+            "tasks_total": 1,
+            "tasks_with_samples": 1,
+            "tasks_without_samples": [],
+            "unknown_tasks": []
+        });
+        let info: RunInfo = serde_json::from_value(old).unwrap();
+        assert_eq!(info.guest, GuestKind::RustPython);
+        let cpython = RunInfo {
+            guest: GuestKind::CPython,
+            ..info
+        };
+        let json = serde_json::to_value(&cpython).unwrap();
+        assert_eq!(json["guest"], "cpython");
+        assert_eq!(serde_json::from_value::<RunInfo>(json).unwrap(), cpython);
     }
 }

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use codefuel::judge::{JudgeOptions, JudgeTask};
 use codefuel::progress::Silent;
-use codefuel::runtime::Workspace;
+use codefuel::runtime::{GuestKind, Workspace};
 use codefuel::{EngineConfig, EvaluateRequest, JudgeRequest, RunRequest};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyValueError};
@@ -39,6 +39,18 @@ fn to_py(error: codefuel::Error) -> PyErr {
     }
 }
 
+/// The guest named `name`; any other name is the caller's mistake.
+fn guest_kind(name: &str) -> PyResult<GuestKind> {
+    [GuestKind::RustPython, GuestKind::CPython]
+        .into_iter()
+        .find(|guest| guest.name() == name)
+        .ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "guest must be \"rustpython\" or \"cpython\", got {name:?}"
+            ))
+        })
+}
+
 /// A request that does not parse: the caller's mistake.
 fn bad_json(what: &str, error: serde_json::Error) -> PyErr {
     PyValueError::new_err(format!("{what}: {error}"))
@@ -58,23 +70,34 @@ struct Engine {
 
 #[pymethods]
 impl Engine {
-    /// Compiles the guest (or loads it from the cache: the CLI's cache, by default) and sets
-    /// up `jobs` workers (default: every core).
+    /// Compiles `guest` (`"rustpython"`, the default, or `"cpython"`) or loads it from the
+    /// cache (the CLI's cache, by default) and sets up `jobs` workers (default: every core).
     #[new]
-    #[pyo3(signature = (jobs=None, cache_dir=None))]
-    fn new(py: Python<'_>, jobs: Option<usize>, cache_dir: Option<PathBuf>) -> PyResult<Self> {
+    #[pyo3(signature = (jobs=None, cache_dir=None, guest=None))]
+    fn new(
+        py: Python<'_>,
+        jobs: Option<usize>,
+        cache_dir: Option<PathBuf>,
+        guest: Option<&str>,
+    ) -> PyResult<Self> {
         if jobs == Some(0) {
             return Err(PyValueError::new_err("jobs must be at least 1"));
         }
         let config = EngineConfig {
             cache_dir,
             jobs,
-            ..EngineConfig::default()
+            guest: guest.map_or(Ok(GuestKind::default()), guest_kind)?,
         };
         let inner = py
             .detach(|| codefuel::Engine::new(&config))
             .map_err(to_py)?;
         Ok(Engine { inner })
+    }
+
+    /// The interpreter programs run in: `"rustpython"` or `"cpython"`.
+    #[getter]
+    fn guest(&self) -> &'static str {
+        self.inner.guest().name()
     }
 
     /// Worker threads of `judge` and `evaluate`.

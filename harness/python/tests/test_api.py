@@ -205,6 +205,23 @@ def test_engine_objects_and_errors():
         codefuel.Engine(jobs=0)
 
 
+def test_engine_guest():
+    engine = codefuel.Engine(jobs=1, guest="rustpython")
+    assert engine.guest == "rustpython" and codefuel.Engine(jobs=1).guest == "rustpython"
+    assert engine.run("import sys\nprint(sys.implementation.name)").stdout == "rustpython\n"
+    for bad in ["pypy", "CPython", "", 3]:
+        with pytest.raises(ValueError, match='guest must be "rustpython" or "cpython"'):
+            codefuel.Engine(guest=bad)
+    # CPython is there only in a build with the `cpython` feature; else the error says so.
+    try:
+        cpython = codefuel.Engine(jobs=1, guest="cpython")
+    except codefuel.SandboxError as e:
+        assert "built without the cpython guest" in str(e)
+    else:
+        assert cpython.guest == "cpython"
+        assert cpython.run("import sys\nprint(sys.implementation.name)").stdout == "cpython\n"
+
+
 def test_codefuel_failures_are_sandbox_errors(tmp_path):
     # A cache directory others can write is refused: codefuel would run native code from it.
     shared = tmp_path / "cache"

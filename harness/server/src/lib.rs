@@ -31,6 +31,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use codefuel::runtime::GuestKind;
 use codefuel::{DatasetKind, Engine, EngineConfig};
 use serde_json::{Value, json};
 
@@ -43,6 +44,8 @@ use crate::pool::{Busy, Lost, Pool};
 pub struct ServerConfig {
     /// Address to listen on (port 0: any free port; the bound address goes to `ready`).
     pub bind: SocketAddr,
+    /// The interpreter every request's programs run in (reported by `/health`).
+    pub guest: GuestKind,
     /// Runner threads (sandbox runs at once).
     pub jobs: usize,
     /// Jobs that may wait for a runner thread; past it, requests get 504.
@@ -181,8 +184,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-async fn health() -> axum::Json<Value> {
-    axum::Json(json!({"status": "ok"}))
+/// `GET /health`: up, and which guest the programs run in.
+async fn health(State(state): State<Arc<AppState>>) -> axum::Json<Value> {
+    axum::Json(json!({"status": "ok", "guest": state.engine.guest().name()}))
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
@@ -244,7 +248,7 @@ pub async fn serve(
     let engine_config = EngineConfig {
         cache_dir: config.cache_dir.clone(),
         jobs: Some(config.jobs),
-        ..EngineConfig::default()
+        guest: config.guest,
     };
     let engine = tokio::task::spawn_blocking(move || -> anyhow::Result<Engine> {
         let engine = Engine::new(&engine_config)?;

@@ -7,13 +7,14 @@ use codefuel::EvaluateRequest;
 use codefuel::report::default_results_path;
 use codefuel::samples::Samples;
 
-use super::RunnerArgs;
+use super::{GuestArgs, RunnerArgs};
 
-/// Runs the command: evaluates, writes the results file and prints the summary; returns the
-/// process exit status.
+/// Runs the command: evaluates in `guest`, writes the results file and prints the summary;
+/// returns the process exit status.
 pub fn execute(
     request: &EvaluateRequest,
     output: Option<PathBuf>,
+    guest: GuestArgs,
     runner: &RunnerArgs,
 ) -> Result<i32> {
     // Settle where the results go before any work, so a bad path costs nothing.
@@ -26,7 +27,7 @@ pub fn execute(
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create the results folder {}", parent.display()))?;
     }
-    let engine = runner.engine()?;
+    let engine = runner.engine(guest)?;
     let evaluation = engine.evaluate(request, &runner.progress())?;
     evaluation.results.write(&output)?;
     print!("{}", evaluation.summary);

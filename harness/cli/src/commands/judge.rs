@@ -10,7 +10,7 @@ use codefuel::judge::{DEFAULT_FUEL_PER_TEST, FUEL_PER_SECOND, JudgeOptions, Judg
 use codefuel::stats::group_thousands;
 use serde_json::Value;
 
-use super::RunnerArgs;
+use super::{GuestArgs, RunnerArgs};
 
 /// Flags of `codefuel judge`.
 #[derive(Clone, Debug, clap::Args)]
@@ -44,6 +44,9 @@ pub struct JudgeArgs {
     /// the code judged is written to "extracted".
     #[arg(long)]
     pub extract: bool,
+    /// The interpreter.
+    #[command(flatten)]
+    pub guest: GuestArgs,
     /// Workers (tasks are spread over them), cache and progress.
     #[command(flatten)]
     pub runner: RunnerArgs,
@@ -84,7 +87,7 @@ pub fn execute(args: &JudgeArgs) -> Result<i32> {
             codefuel::Error::Input(format!("{} holds no tasks", args.input.display())).into(),
         );
     }
-    let engine = args.runner.engine()?;
+    let engine = args.runner.engine(args.guest)?;
     let results = engine.judge(&JudgeRequest { tasks, options }, &args.runner.progress())?;
     codefuel::files::write_jsonl(&args.output, &results)?;
 

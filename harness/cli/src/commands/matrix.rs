@@ -10,7 +10,7 @@ use codefuel::matrix::{
     ProblemMatrix, read_problems, status_counts,
 };
 
-use super::{IsolationChoice, RunnerArgs};
+use super::{GuestArgs, IsolationChoice, RunnerArgs};
 
 /// Flags of `codefuel matrix`.
 #[derive(Clone, Debug, clap::Args)]
@@ -41,6 +41,9 @@ pub struct MatrixArgs {
     /// Memory cap of each run, in MiB.
     #[arg(long, value_name = "MB", default_value_t = DEFAULT_RUN_MEMORY_MIB)]
     pub memory: u64,
+    /// The interpreter.
+    #[command(flatten)]
+    pub guest: GuestArgs,
     /// Workers (problems are spread over them), cache and progress.
     #[command(flatten)]
     pub runner: RunnerArgs,
@@ -71,8 +74,11 @@ pub fn execute(args: &MatrixArgs) -> Result<i32> {
             isolation: args.isolation.into(),
         },
     };
-    let engine = args.runner.engine()?;
-    let report = match engine.matrix(&request, &args.runner.progress()) {
+    let report = args
+        .runner
+        .engine(args.guest)
+        .and_then(|engine| engine.matrix(&request, &args.runner.progress()));
+    let report = match report {
         Ok(report) => report,
         Err(e) => {
             if !output_existed {

@@ -34,12 +34,12 @@ pub struct RunnerArgs {
 }
 
 impl RunnerArgs {
-    /// The library engine these flags ask for.
-    pub fn engine(&self) -> codefuel::Result<Engine> {
+    /// The library engine these flags ask for, running programs in `guest`'s interpreter.
+    pub fn engine(&self, guest: GuestArgs) -> codefuel::Result<Engine> {
         Engine::new(&EngineConfig {
             cache_dir: self.cache_dir.clone(),
             jobs: self.jobs,
-            ..EngineConfig::default()
+            guest: guest.guest.into(),
         })
     }
 
@@ -47,6 +47,17 @@ impl RunnerArgs {
     pub fn progress(&self) -> Bars {
         Bars::new(!self.quiet)
     }
+}
+
+/// The `--guest` flag of every command that runs code (not of `sanitize`, `pairs`, `score`
+/// and `cache`, which run none).
+#[derive(Clone, Copy, Debug, clap::Args)]
+pub struct GuestArgs {
+    /// The interpreter programs run in: rustpython, or cpython (CPython 3.11 for WASI) in a
+    /// build with `--features cpython` (docs/guests.md). Fuel is not comparable across
+    /// guests.
+    #[arg(long, value_enum, value_name = "GUEST", default_value_t = GuestChoice::RustPython)]
+    pub guest: GuestChoice,
 }
 
 /// The CLI's [`Progress`]: a bar with rate and ETA per stage on stderr (hidden when stderr is
@@ -145,11 +156,11 @@ choice! {
 choice! {
     /// `--guest`: the interpreter the program runs in.
     GuestChoice => codefuel::runtime::GuestKind {
-        /// RustPython 0.6 with codefuel's patches (the default; every command).
+        /// RustPython 0.6 with codefuel's patches (the default).
         #[value(name = "rustpython")]
         RustPython,
-        /// CPython 3.11 for WASI: CPython's own semantics and speed (2.4-4.6x native); plain
-        /// runs only for now, and only in a build with `--features cpython`.
+        /// CPython 3.11 for WASI: CPython's own semantics and speed (2.3-4.8x native); needs
+        /// a build with `--features cpython`.
         #[value(name = "cpython")]
         CPython,
     }

@@ -7,8 +7,11 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use codefuel::DatasetKind;
 use codefuel::parallel::default_jobs;
+use codefuel::runtime::GuestKind;
 use codefuel_server::ServerConfig;
 use codefuel_server::limits::{Caps, DEFAULT_MAX_QUEUE};
+
+use super::GuestArgs;
 
 /// Flags of `codefuel serve`.
 #[derive(Clone, Debug, clap::Args)]
@@ -53,6 +56,9 @@ pub struct ServeArgs {
     /// Most tasks or samples in one batch request [default: 256].
     #[arg(long, value_name = "N")]
     pub max_batch: Option<usize>,
+    /// The interpreter every request's programs run in (one per server; /health says which).
+    #[command(flatten)]
+    pub guest: GuestArgs,
 }
 
 /// Runs the service until SIGINT or SIGTERM; returns the exit status (0 after a graceful
@@ -91,8 +97,10 @@ pub fn execute(args: &ServeArgs) -> Result<i32> {
         dataset_files.push((DatasetKind::Mbpp, path.clone()));
     }
     let jobs = args.jobs.unwrap_or_else(default_jobs).max(1);
+    let guest: GuestKind = args.guest.guest.into();
     let config = ServerConfig {
         bind: args.bind,
+        guest,
         jobs,
         max_queue: args.max_queue,
         token,
@@ -103,7 +111,8 @@ pub fn execute(args: &ServeArgs) -> Result<i32> {
     let max_queue = args.max_queue;
     codefuel_server::run(config, |addr| {
         println!(
-            "codefuel serve: listening on http://{addr} ({jobs} runner threads, queue {max_queue})"
+            "codefuel serve: listening on http://{addr} ({jobs} runner threads, queue {max_queue}, guest {})",
+            guest.name()
         );
         let _ = std::io::stdout().flush();
     })?;

@@ -9,9 +9,9 @@ use codefuel::files::{write_file, write_json_pretty};
 use codefuel::stats::group_thousands;
 use codefuel::{ProfileRequest, SpeedupRequest};
 
-use super::{DatasetChoice, RunnerArgs};
+use super::{DatasetChoice, GuestArgs, RunnerArgs};
 
-/// Flags shared by the efficiency commands: which dataset and how to evaluate.
+/// Flags shared by the efficiency commands: which dataset and how to evaluate (guest, workers).
 #[derive(Clone, Debug, clap::Args)]
 pub struct DatasetArgs {
     /// The benchmark.
@@ -20,6 +20,10 @@ pub struct DatasetArgs {
     /// A local copy of the problem set (.jsonl or .jsonl.gz) instead of the download.
     #[arg(long, value_name = "FILE")]
     pub dataset_file: Option<PathBuf>,
+    /// The interpreter any evaluation still needed runs in (results of another guest are
+    /// not reused).
+    #[command(flatten)]
+    pub guest: GuestArgs,
     /// Workers for any evaluation still needed, cache and progress.
     #[command(flatten)]
     pub runner: RunnerArgs,
@@ -28,7 +32,7 @@ pub struct DatasetArgs {
 /// Flags of `codefuel speedup`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct SpeedupArgs {
-    /// Dataset, workers and cache.
+    /// Dataset, guest, workers and cache.
     #[command(flatten)]
     pub data: DatasetArgs,
     /// The baseline samples (evalplus format).
@@ -53,7 +57,7 @@ pub fn speedup(args: &SpeedupArgs) -> Result<i32> {
         baseline: args.baseline.clone(),
         candidate: args.candidate.clone(),
     };
-    let engine = args.data.runner.engine()?;
+    let engine = args.data.runner.engine(args.data.guest)?;
     let report = engine.speedup(&request, &args.data.runner.progress())?;
     let summary = &report.summary;
     let mut out = String::new();
@@ -104,7 +108,7 @@ pub fn speedup(args: &SpeedupArgs) -> Result<i32> {
 /// Flags of `codefuel profile`.
 #[derive(Clone, Debug, clap::Args)]
 pub struct ProfileArgs {
-    /// Dataset, workers and cache.
+    /// Dataset, guest, workers and cache.
     #[command(flatten)]
     pub data: DatasetArgs,
     /// The samples to profile (evalplus format).
@@ -125,7 +129,7 @@ pub fn profile(args: &ProfileArgs) -> Result<i32> {
         dataset_file: args.data.dataset_file.clone(),
         samples: args.samples.clone(),
     };
-    let engine = args.data.runner.engine()?;
+    let engine = args.data.runner.engine(args.data.guest)?;
     let report = engine.profile(&request, &args.data.runner.progress())?;
     let overall = &report.overall;
     println!(

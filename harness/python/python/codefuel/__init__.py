@@ -364,13 +364,25 @@ class Engine:
 
     ``jobs``: worker threads of :meth:`judge_many` and :meth:`evaluate` (default: every
     core). ``cache_dir``: where the compiled guest, datasets and ground truth are kept
-    (default: the CLI's, ``$CODEFUEL_CACHE_DIR`` or ``~/.cache/codefuel``).
+    (default: the CLI's, ``$CODEFUEL_CACHE_DIR`` or ``~/.cache/codefuel``). ``guest``: the
+    interpreter programs run in, ``"rustpython"`` (the default) or ``"cpython"`` (CPython
+    3.11, in a build with the ``cpython`` feature; :class:`SandboxError` otherwise); any
+    other value is a ``ValueError``. Fuel differs between the guests.
     """
 
-    def __init__(self, jobs: Optional[int] = None, cache_dir: Optional[PathLike] = None):
+    def __init__(self, jobs: Optional[int] = None, cache_dir: Optional[PathLike] = None,
+                 guest: str = "rustpython"):
         if jobs is not None:
             jobs = _positive_int("jobs", jobs)
-        self._native = _codefuel.Engine(jobs, None if cache_dir is None else os.fspath(cache_dir))
+        if not isinstance(guest, str):
+            raise ValueError('guest must be "rustpython" or "cpython", got %r' % (guest,))
+        self._native = _codefuel.Engine(jobs, None if cache_dir is None else os.fspath(cache_dir),
+                                        guest)
+
+    @property
+    def guest(self) -> str:
+        """The interpreter programs run in: ``"rustpython"`` or ``"cpython"``."""
+        return self._native.guest
 
     @property
     def jobs(self) -> int:

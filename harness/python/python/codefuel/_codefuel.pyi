@@ -2,7 +2,7 @@
 package, which wraps it in typed results; this module's requests and results are JSON text."""
 
 import os
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Literal, Optional, Union
 
 __version__: str
 DEFAULT_FUEL: int
@@ -20,7 +20,11 @@ class Engine:
     """A compiled guest and a pool of sandboxes; thread-safe, releases the GIL."""
 
     def __init__(self, jobs: Optional[int] = None,
-                 cache_dir: Union[str, "os.PathLike[str]", None] = None) -> None: ...
+                 cache_dir: Union[str, "os.PathLike[str]", None] = None,
+                 guest: Optional[Literal["rustpython", "cpython"]] = None) -> None:
+        """``ValueError`` for a guest other than ``"rustpython"`` or ``"cpython"``."""
+    @property
+    def guest(self) -> str: ...
     @property
     def jobs(self) -> int: ...
     @property
