@@ -206,8 +206,9 @@ fn build_interpreter() -> Interpreter {
 /// Compiles the evaluation driver and keeps its globals for [`session`] (it is not in
 /// `sys.modules`: programs cannot import it), with a copy of the builtins as they are now.
 fn load_driver(vm: &VirtualMachine) -> PyResult<()> {
-    let dict_type = vm.ctx.types.dict_type.as_object();
-    let pristine = dict_type.call((vm.builtins.dict(),), vm)?;
+    // The items, not a dict: a dict here would be an object `gc.get_objects()` lists, and a
+    // program could rewrite what every test expression's builtins are copied from.
+    let pristine = vm.builtins.dict().items_vec();
     session::PRISTINE_BUILTINS.with(|cell| *cell.borrow_mut() = Some(pristine));
     let scope = vm.new_scope_with_builtins();
     scope

@@ -52,8 +52,10 @@ thread_local! {
     static STATE: RefCell<SessionState> = RefCell::new(SessionState::default());
     /// The driver module's globals (set at snapshot time; never in `sys.modules`).
     pub(crate) static DRIVER: RefCell<Option<PyDictRef>> = const { RefCell::new(None) };
-    /// A copy of `builtins.__dict__` taken at snapshot time, before any program ran.
-    pub(crate) static PRISTINE_BUILTINS: RefCell<Option<PyObjectRef>> = const { RefCell::new(None) };
+    /// The items of `builtins.__dict__` at snapshot time, before any program ran: kept in
+    /// Rust, out of reach of `gc.get_objects()`, and copied into a new dict for each `B`.
+    pub(crate) static PRISTINE_BUILTINS: RefCell<Option<Vec<(PyObjectRef, PyObjectRef)>>> =
+        const { RefCell::new(None) };
 }
 
 /// A driver function by name.
@@ -399,8 +401,11 @@ fn fresh_builtins(vm: &VirtualMachine) -> PyResult<Vec<u8>> {
     let pristine = PRISTINE_BUILTINS
         .with(|b| b.borrow().clone())
         .ok_or_else(|| vm.new_runtime_error("no pristine builtins"))?;
-    let copy = vm.ctx.types.dict_type.as_object().call((pristine,), vm)?;
-    STATE.with(|s| s.borrow_mut().builtins = Some(copy));
+    let copy = vm.ctx.new_dict();
+    for (key, value) in pristine {
+        copy.set_item(&*key, value, vm)?;
+    }
+    STATE.with(|s| s.borrow_mut().builtins = Some(copy.into()));
     Ok(b"O".to_vec())
 }
 

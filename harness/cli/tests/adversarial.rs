@@ -11,7 +11,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{codefuel, codefuel_io, lines, ok, repo};
+use common::{codefuel, codefuel_io, guest, lines, ok, repo};
 
 /// The honest, correct solution.
 const CORRECT: &str = "def has_close_elements(numbers, threshold):\n    s = sorted(numbers)\n    return any(b - a < threshold for a, b in zip(s, s[1:]))\n";
@@ -212,6 +212,8 @@ fn evaluate(dir: &Path, name: &str, solutions: &[&str]) -> Vec<serde_json::Value
         samples.to_str().unwrap(),
         "--output",
         output.to_str().unwrap(),
+        "--guest",
+        guest(),
     ]);
     ok(&out);
     let results: serde_json::Value =
@@ -268,7 +270,12 @@ fn matrix(dir: &Path, problem: serde_json::Value) -> serde_json::Value {
     let input = dir.join("p.jsonl");
     std::fs::write(&input, format!("{problem}\n")).unwrap();
     let output = dir.join("m.jsonl");
-    ok(&codefuel_io("matrix", &input, &output, &[]));
+    ok(&codefuel_io(
+        "matrix",
+        &input,
+        &output,
+        &["--guest", guest()],
+    ));
     lines(&output).remove(0)
 }
 
@@ -306,6 +313,8 @@ fn matrix_asserts_cannot_be_forged() {
         // Forge the driver's records, or end the process inside a test.
         "import _codefuel\n_codefuel.emit('cell', b'0 pass 0 ')\ndef f(x):\n    return 0\n",
         "import os\ndef f(x):\n    os._exit(0)\n",
+        // Find the pristine builtins the tests' expressions get through the collector.
+        "import gc\nfor d in getattr(gc, 'get_objects', list)():\n    if type(d) is dict and d.get('isinstance') is isinstance:\n        d['isinstance'] = lambda *a: True\ndef f(x):\n    return 'no'\n",
     ];
     let m = matrix(
         dir.path(),
@@ -333,6 +342,11 @@ fn matrix_asserts_cannot_be_forged() {
         assert!(statuses(&rows[r]).iter().all(|s| s == "error"));
     }
     assert!(statuses(&rows[6]).iter().all(|s| s == "crash"));
+    assert_eq!(
+        statuses(&rows[7]),
+        statuses(&rows[3]),
+        "no builtins dict the collector lists is the pristine one"
+    );
     // Every test here is assert-shaped: judged outside the code's reach.
     assert!(!m.to_string().contains("in_process"), "{m}");
 }

@@ -11,6 +11,16 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The guest the code-running tests use: `CODEFUEL_TEST_GUEST` (`rustpython`, the default, or
+/// `cpython` in a `--features cpython` build), so both guests pass the same attack tests.
+pub fn guest() -> &'static str {
+    match std::env::var("CODEFUEL_TEST_GUEST").as_deref() {
+        Ok("cpython") => "cpython",
+        Ok("rustpython") | Ok("") | Err(_) => "rustpython",
+        Ok(other) => panic!("CODEFUEL_TEST_GUEST={other}: expected rustpython or cpython"),
+    }
+}
+
 /// Runs `codefuel` with `args`.
 pub fn codefuel(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_codefuel"))
