@@ -192,6 +192,18 @@ static int put_value(buf_t *out, PyObject *obj, size_t max_bytes, int trusted, b
     return 0;
 }
 
+/* `R` + blob(value) [+ blob(also)], or the answer that replaces it when one cannot be sent. */
+static void put_result(buf_t *out, PyObject *value, PyObject *also, size_t cap, int trusted) {
+    buf_t response = {0}, fail = {0};
+    buf_byte(&response, 'R');
+    int bad = put_value(&response, value, cap, trusted, &fail) < 0 ||
+              (also && put_value(&response, also, cap, trusted, &fail) < 0);
+    buf_t *chosen = bad ? &fail : &response;
+    buf_put(out, chosen->p, chosen->len);
+    free(response.p);
+    free(fail.p);
+}
+
 /* Appends a u32 count, then each of `list`'s items as a blob (values of trusted code: no
  * cap). -1 with a ValueError when one cannot be encoded. */
 static int put_values(buf_t *out, PyObject *list, int trusted, const char *what) {
@@ -337,15 +349,7 @@ static int call(req_t r, buf_t *out) {
         put_exception(out, 'E');
         return 0;
     }
-    size_t cap = trusted ? SIZE_MAX : max_bytes;
-    buf_t response = {0}, fail = {0};
-    buf_byte(&response, 'R');
-    int bad = put_value(&response, result, cap, trusted, &fail) < 0 ||
-              (S.return_args && put_value(&response, args, cap, trusted, &fail) < 0);
-    buf_t *chosen = bad ? &fail : &response;
-    buf_put(out, chosen->p, chosen->len);
-    free(response.p);
-    free(fail.p);
+    put_result(out, result, S.return_args ? args : NULL, trusted ? SIZE_MAX : max_bytes, trusted);
     Py_DECREF(result);
     Py_DECREF(args);
     return 0;
@@ -497,13 +501,7 @@ static int eval_expr(req_t r, buf_t *out) {
         put_exception(out, 'E');
         return 0;
     }
-    buf_t response = {0}, fail = {0};
-    buf_byte(&response, 'R');
-    int bad = put_value(&response, result, max_bytes, 0, &fail) < 0;
-    buf_t *chosen = bad ? &fail : &response;
-    buf_put(out, chosen->p, chosen->len);
-    free(response.p);
-    free(fail.p);
+    put_result(out, result, NULL, max_bytes, 0);
     Py_DECREF(result);
     return 0;
 }
