@@ -11,9 +11,12 @@ solutions) times both tools:
 evalplus refuses a samples file that lacks a task, so it gets one empty filler per missing
 task, as in ../shared/reference/README.md; codefuel gets the same file. evalplus is run via its
 `evaluate()` function and the process exits as soon as it returns (the stock CLI idles up to
-20 s on a watchdog thread afterwards). Prints both wall times and the ratio per file.
+20 s on a watchdog thread afterwards). Prints the wall times and evalplus's time over
+codefuel's per file, for each guest: both when the codefuel binary embeds the CPython guest
+(`--features cpython`), else RustPython only (or the ones --guests names).
 
     python3 benchmarks/compare_evalplus.py [--jobs 2] [--only SUBSTRING] [--venv DIR] [--cold]
+                                           [--guests rustpython,cpython]
 """
 import json
 import os
@@ -37,13 +40,20 @@ def time_evalplus(python, dataset, dataset_path, samples_path, jobs, cache_dir):
     return time.time() - t0
 
 
-def time_codefuel(codefuel, dataset, dataset_path, samples_path, jobs, cache_dir):
-    out = samples_path + ".codefuel.json"
+def time_codefuel(codefuel, guest, dataset, dataset_path, samples_path, jobs, cache_dir):
+    out = samples_path + f".codefuel-{guest}.json"
     env = dict(os.environ, CODEFUEL_CACHE_DIR=cache_dir)
     t0 = time.time()
     sh([codefuel, "evaluate", "-q", "--dataset", dataset, "--dataset-file", dataset_path,
-        "--samples", samples_path, "--output", out, "--jobs", str(jobs)], env=env)
+        "--samples", samples_path, "--output", out, "--jobs", str(jobs), "--guest", guest], env=env)
     return time.time() - t0
+
+
+def embedded_guests(codefuel):
+    """The guests this codefuel binary can run: CPython only in a `--features cpython` build."""
+    probe = subprocess.run([codefuel, "run", "--guest", "cpython", "-"], input=b"pass\n",
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return ["rustpython", "cpython"] if probe.returncode == 0 else ["rustpython"]
 
 
 def main():
@@ -52,7 +62,9 @@ def main():
     p.add_argument("--only", default="")
     p.add_argument("--venv", default="")
     p.add_argument("--cold", action="store_true", help="also time cold runs (ground truth not cached)")
+    p.add_argument("--guests", default="", help="comma-separated guests [default: all embedded]")
     args = p.parse_args()
+    guests = args.guests.split(",") if args.guests else embedded_guests(args.codefuel)
 
     work = tempfile.mkdtemp(prefix="codefuel-vs-evalplus-")
     python = common.ensure_evalplus(args.venv or os.path.join(work, "venv"))
@@ -78,7 +90,10 @@ def main():
                        for s in map(json.loads, open(os.path.join(folder, name)))]
             jobs.append((dataset, name[:-6], dataset_path, samples, task_ids))
 
-    print(f"{'dataset':9} {'samples':62} {'mode':5} {'evalplus s':>10} {'codefuel s':>10} {'ratio':>6}")
+    header = f"{'dataset':9} {'samples':62} {'mode':5} {'evalplus s':>10}"
+    for guest in guests:
+        header += f" {guest + ' s':>12} {'ratio':>6}"
+    print(header)
     warmed = set()
     for dataset, name, dataset_path, samples, task_ids in jobs:
         if args.only not in f"{dataset}/{name}":
@@ -95,11 +110,19 @@ def main():
                 shutil.rmtree(os.path.join(codefuel_cache, "groundtruth"), ignore_errors=True)
             if mode == "warm" and dataset not in warmed:
                 time_evalplus(python, dataset, dataset_path, path, args.jobs, evalplus_cache)
-                time_codefuel(args.codefuel, dataset, dataset_path, path, args.jobs, codefuel_cache)
+                for guest in guests:
+                    time_codefuel(args.codefuel, guest, dataset, dataset_path, path, args.jobs,
+                                  codefuel_cache)
             e = time_evalplus(python, dataset, dataset_path, path, args.jobs, evalplus_cache)
-            c = time_codefuel(args.codefuel, dataset, dataset_path, path, args.jobs, codefuel_cache)
+            line = f"{dataset:9} {name[:62]:62} {mode:5} {e:10.1f}"
+            for guest in guests:
+                if mode == "cold":
+                    shutil.rmtree(os.path.join(codefuel_cache, "groundtruth"), ignore_errors=True)
+                c = time_codefuel(args.codefuel, guest, dataset, dataset_path, path, args.jobs,
+                                  codefuel_cache)
+                line += f" {c:12.1f} {e / c:5.2f}x"
             warmed.add(dataset)
-            print(f"{dataset:9} {name[:62]:62} {mode:5} {e:10.1f} {c:10.1f} {e / c:5.2f}x", flush=True)
+            print(line, flush=True)
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -9,6 +9,9 @@ file and overall, and every disagreement (task, index, evalplus vs codefuel, fai
     python3 scripts/fidelity.py [--codefuel target/release/codefuel] [--reference ../shared/reference]
                                 [--datasets ../shared/datasets] [--only SUBSTRING] [--limit N]
                                 [--dataset humaneval|mbpp|both] [--min-agreement 0.995] [--jobs N]
+                                [--guest rustpython|cpython]
+
+--guest cpython needs a codefuel built with `--features cpython` (guests/cpython/README.md).
 
 Exits 1 when the overall agreement is below --min-agreement.
 """
@@ -31,6 +34,8 @@ def main():
     parser.add_argument("--jobs", type=int, default=0)
     parser.add_argument("--keep", default="", help="keep the results JSON files in this directory")
     parser.add_argument("--extra", default="", help="extra arguments for codefuel evaluate")
+    parser.add_argument("--guest", choices=["rustpython", "cpython"], default="rustpython",
+                        help="the guest the samples run in")
     args = parser.parse_args()
 
     total = agree = 0
@@ -62,7 +67,7 @@ def main():
                     out = os.path.join(args.keep, f"{dataset}-{name}.results.json")
                 cmd = [args.codefuel, "evaluate", "--quiet", "--dataset", dataset,
                        "--dataset-file", common.dataset_file(args.datasets, dataset),
-                       "--samples", local, "--output", out]
+                       "--samples", local, "--output", out, "--guest", args.guest]
                 if args.jobs:
                     cmd += ["--jobs", str(args.jobs)]
                 cmd += args.extra.split()
@@ -93,7 +98,7 @@ def main():
         dataset, name, task, index, theirs, ours, br, pr = d
         print(f"DISAGREE {dataset} {name[:40]} {task} index={index} evalplus={theirs} codefuel={ours} reasons={br},{pr}")
     rate = agree / total if total else 1.0
-    print(f"\nagreement: {agree}/{total} = {100 * rate:.2f}%")
+    print(f"\nagreement ({args.guest}): {agree}/{total} = {100 * rate:.2f}%")
     sys.exit(0 if rate >= args.min_agreement else 1)
 
 
