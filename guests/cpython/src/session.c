@@ -27,6 +27,7 @@
  * | T | test source | R status text (matrix, in process) |
  * | A | JSON list of tests (trusted) | R blob(JSON plans), u32 n, n literal blobs |
  * | K | blob(op), blob(a), blob(b) (trusted) | R 1/0, E |
+ * | Q | blob(JSON check spec), u32 n, n blobs (trusted) | R 1/0, E |
  * A blob is a u32 length and `V` + an encoded value, or `P` + a pickle (trusted data only).
  */
 #include "guest.h"
@@ -577,6 +578,39 @@ static int compare(req_t r, buf_t *out) {
     return 0;
 }
 
+/* A check whose operands have templates (the driver's evaluate_check), on decoded values. */
+static int evaluate_check(req_t r, buf_t *out) {
+    req_t spec;
+    uint32_t n;
+    if (take_blob(&r, &spec) < 0 || take_u32(&r, &n) < 0) return -1;
+    PyObject *f = driver("evaluate_check");
+    PyObject *values = f ? PyList_New(0) : NULL;
+    if (!values) return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        req_t blob;
+        PyObject *v = take_blob(&r, &blob) < 0 ? NULL : load_blob(blob);
+        if (!v || PyList_Append(values, v) < 0) {
+            Py_XDECREF(v);
+            Py_DECREF(values);
+            return -1;
+        }
+        Py_DECREF(v);
+    }
+    PyObject *spec_text = text(spec);
+    PyObject *result = spec_text ? PyObject_CallFunctionObjArgs(f, spec_text, values, NULL) : NULL;
+    Py_XDECREF(spec_text);
+    Py_DECREF(values);
+    if (!result) {
+        put_exception(out, 'E');
+        return 0;
+    }
+    int t = PyObject_IsTrue(result);
+    Py_DECREF(result);
+    if (t < 0) return -1;
+    buf_str(out, t ? "R1" : "R0");
+    return 0;
+}
+
 void cf_session_handle(const uint8_t *request, size_t len, buf_t *out) {
     if (!len) {
         buf_str(out, "Eempty request");
@@ -600,6 +634,7 @@ void cf_session_handle(const uint8_t *request, size_t len, buf_t *out) {
     case 'T': rc = run_test(r, out); break;
     case 'A': rc = plan(r, out); break;
     case 'K': rc = compare(r, out); break;
+    case 'Q': rc = evaluate_check(r, out); break;
     default: buf_str(out, "Eunknown op"); return;
     }
     if (rc < 0) {

@@ -395,17 +395,117 @@ class _NotTrusted(Exception):
     """A test shape that cannot be judged outside the code's instance."""
 
 
+# Builtins a test's expression may apply, in the trusted session, to values the code's
+# session computed: pure functions and types (no I/O, no names looked up by string, no code
+# execution). Any other name in a test is the code's.
+_TEMPLATE_BUILTINS = frozenset([
+    "abs", "all", "any", "ascii", "bin", "bool", "bytearray", "bytes", "callable", "chr",
+    "complex", "dict", "divmod", "enumerate", "filter", "float", "format", "frozenset", "hash",
+    "hex", "int", "isinstance", "issubclass", "iter", "len", "list", "map", "max", "min", "next",
+    "oct", "ord", "pow", "range", "repr", "reversed", "round", "set", "slice", "sorted", "str",
+    "sum", "tuple", "type", "zip",
+])
+# The name a template reads the values of its holes from.
+_HOLES = "__cf_h"
+
+
+class _Whole(Exception):
+    """An operand that cannot be split: the code's session evaluates all of it."""
+
+
+def _source(node, source_text):
+    """The expression's own text (cheap), else the AST written back out; compiles alone."""
+    source = ast.get_source_segment(source_text, node) or ast.unparse(node)
+    if "\n" in source:
+        source = "(" + source + ")"
+    compile(source, "<test>", "eval")
+    return source
+
+
+def _code_chain(node):
+    """A name of the code's, or attributes and subscripts of one, without calls: `f`,
+    `obj.method`, `table[0]`."""
+    while isinstance(node, (ast.Attribute, ast.Subscript)):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id not in _TEMPLATE_BUILTINS
+
+
+def _is_hole(node):
+    """Whether the code's session must evaluate `node` itself: a chain of the code's, or a
+    call of one (`f(x)`, `obj.method(x)`; arguments included)."""
+    return _code_chain(node) or (isinstance(node, ast.Call) and _code_chain(node.func))
+
+
+def _template(node, holes, source_text):
+    """`node` with each hole replaced by `__cf_h[i]` (its source appended to `holes`), for the
+    trusted session to evaluate on the holes' values. Raises _Whole for what it must not
+    evaluate: short-circuits and conditionals (a hole there may not run natively),
+    comprehensions and lambdas (their names are bound inside), private attributes."""
+    if _is_hole(node):
+        holes.append(_source(node, source_text))
+        return ast.Subscript(ast.Name(_HOLES, ast.Load()), ast.Constant(len(holes) - 1), ast.Load())
+
+    def t(child):
+        return None if child is None else _template(child, holes, source_text)
+
+    if isinstance(node, (ast.Constant, ast.Name)):
+        return node
+    if isinstance(node, ast.Call):
+        return ast.Call(t(node.func), [t(a) for a in node.args],
+                        [ast.keyword(k.arg, t(k.value)) for k in node.keywords])
+    if isinstance(node, ast.Attribute):
+        if node.attr.startswith("_"):
+            raise _Whole()
+        return ast.Attribute(t(node.value), node.attr, ast.Load())
+    if isinstance(node, ast.Subscript):
+        return ast.Subscript(t(node.value), t(node.slice), ast.Load())
+    if isinstance(node, ast.Slice):
+        return ast.Slice(t(node.lower), t(node.upper), t(node.step))
+    if isinstance(node, ast.Starred):
+        return ast.Starred(t(node.value), ast.Load())
+    if isinstance(node, ast.BinOp):
+        return ast.BinOp(t(node.left), node.op, t(node.right))
+    if isinstance(node, ast.UnaryOp):
+        return ast.UnaryOp(node.op, t(node.operand))
+    if isinstance(node, ast.Compare):
+        return ast.Compare(t(node.left), node.ops, [t(c) for c in node.comparators])
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return type(node)(*([[t(e) for e in node.elts]] + ([ast.Load()] if not isinstance(node, ast.Set) else [])))
+    if isinstance(node, ast.Dict):
+        return ast.Dict([t(k) for k in node.keys], [t(v) for v in node.values])
+    if isinstance(node, ast.JoinedStr):
+        return ast.JoinedStr([t(v) for v in node.values])
+    if isinstance(node, ast.FormattedValue):
+        return ast.FormattedValue(t(node.value), node.conversion, t(node.format_spec))
+    raise _Whole()
+
+
 def _operand(node, literals, source_text):
-    """One side of a check: {"lit": index into literals} or {"expr": source}."""
+    """One side of a check:
+    - {"lit": index into literals}: a literal, evaluated here;
+    - {"expr": source}: a call into the code (`f(x)`) or a value of the code's, evaluated in
+      the code's session, its value handed back as data;
+    - {"calc": {"template", "holes", "whole"}}: builtins applied to such values
+      (`len(f(x))`, `sorted(f(x))[0]`): the code's session evaluates the holes, this session
+      the template on their values, out of the code's reach. When a hole's value cannot cross
+      as data, the code's session evaluates `whole` instead and the cell says so;
+    - {"code": source}: an operand that cannot be split (a comprehension, a lambda, `and`/`or`,
+      a conditional, a private attribute, a builtin outside _TEMPLATE_BUILTINS applied to the
+      code's values): the code's session evaluates all of it, and the cell says so.
+    """
     try:
         value = ast.literal_eval(node)
     except Exception:
-        # The expression's own text (cheap), else the AST written back out.
-        source = ast.get_source_segment(source_text, node) or ast.unparse(node)
-        if "\n" in source:
-            source = "(" + source + ")"
-        compile(source, "<test>", "eval")
-        return {"expr": source}
+        source = _source(node, source_text)
+        if _is_hole(node):
+            return {"expr": source}
+        holes = []
+        try:
+            template = ast.unparse(_template(node, holes, source_text))
+            compile(template, "<test>", "eval")
+        except _Whole:
+            return {"code": source}
+        return {"calc": {"template": template, "holes": holes, "whole": source}}
     literals.append(value)
     return {"lit": len(literals) - 1}
 
@@ -463,6 +563,28 @@ def plan_tests(tests_json):
             del literals[mark:]
             plans.append(None)
     return json.dumps(plans), literals
+
+
+def evaluate_check(spec_json, values):
+    """A check with templates (`plan_tests`' "calc" operands), on the decoded values of its
+    operands, left's then right's: spec {"op", "left", "right", "split"}, where a side is its
+    template over `__cf_h` (its values) or null for a single value, and `split` is how many of
+    `values` are left's. Returns whether the comparison holds."""
+    spec = json.loads(spec_json)
+    split = spec["split"]
+    sides = [(spec["left"], values[:split]), (spec.get("right"), values[split:])]
+    operands = []
+    for template, holes in sides:
+        if template is None:
+            operands.append(holes[0] if holes else None)
+        else:
+            # Only the builtins a template may name: the test wrote it, and tests are untrusted.
+            scope = {"__builtins__": _TEMPLATE_SCOPE, _HOLES: holes}
+            operands.append(eval(compile(template, "<test>", "eval"), scope))
+    return compare(spec["op"], operands[0], operands[1])
+
+
+_TEMPLATE_SCOPE = {name: getattr(builtins, name) for name in _TEMPLATE_BUILTINS}
 
 
 def compare(op, a, b):

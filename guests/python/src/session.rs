@@ -179,6 +179,7 @@ fn str_arg(data: &[u8]) -> String {
 /// | `T` | test source | `R` status text (matrix, in process) |
 /// | `A` | JSON list of tests (trusted) | `R` blob(JSON plans), u32 n, n literal blobs |
 /// | `K` | blob(op), blob(a), blob(b) (trusted) | `R` `1`/`0`, `E` |
+/// | `Q` | blob(JSON check spec), u32 n, n blobs (trusted) | `R` `1`/`0`, `E` |
 pub(crate) fn handle(request: &[u8], vm: &VirtualMachine) -> Vec<u8> {
     let Some((&op, data)) = request.split_first() else {
         return b"Eempty request".to_vec();
@@ -195,6 +196,7 @@ pub(crate) fn handle(request: &[u8], vm: &VirtualMachine) -> Vec<u8> {
         b'T' => run_test(data, vm),
         b'A' => plan(data, vm),
         b'K' => compare(data, vm),
+        b'Q' => evaluate_check(data, vm),
         _ => Ok(b"Eunknown op".to_vec()),
     };
     result.unwrap_or_else(|exc| exception_name(&exc, vm))
@@ -478,6 +480,25 @@ fn compare(mut data: &[u8], vm: &VirtualMachine) -> PyResult<Vec<u8>> {
     let a = load_blob(take_blob(&mut data, vm)?, vm)?;
     let b = load_blob(take_blob(&mut data, vm)?, vm)?;
     match driver("compare", vm)?.call((vm.ctx.new_str(op), a, b), vm) {
+        Ok(result) => Ok(if result.try_to_bool(vm)? {
+            b"R1".to_vec()
+        } else {
+            b"R0".to_vec()
+        }),
+        Err(exc) => Ok(exception_name(&exc, vm)),
+    }
+}
+
+/// A check whose operands have templates (the driver's `evaluate_check`), on decoded values.
+fn evaluate_check(mut data: &[u8], vm: &VirtualMachine) -> PyResult<Vec<u8>> {
+    let spec = str_arg(take_blob(&mut data, vm)?);
+    let n = take_u32(&mut data, vm)?;
+    let mut values = Vec::new();
+    for _ in 0..n {
+        values.push(load_blob(take_blob(&mut data, vm)?, vm)?);
+    }
+    let check = driver("evaluate_check", vm)?;
+    match check.call((vm.ctx.new_str(spec), vm.ctx.new_list(values)), vm) {
         Ok(result) => Ok(if result.try_to_bool(vm)? {
             b"R1".to_vec()
         } else {

@@ -347,8 +347,55 @@ fn matrix_asserts_cannot_be_forged() {
         statuses(&rows[3]),
         "no builtins dict the collector lists is the pristine one"
     );
-    // Every test here is assert-shaped: judged outside the code's reach.
-    assert!(!m.to_string().contains("in_process"), "{m}");
+    // Every test here is assert-shaped: judged outside the code's reach, except the one whose
+    // value cannot cross as data (the Eq object `isinstance` is applied to): it was evaluated
+    // in the code's session, and it says so (and fails).
+    assert_eq!(rows[1]["cells"][4]["judged"], "in_process");
+    assert_eq!(m.to_string().matches("in_process").count(), 1, "{m}");
+}
+
+#[test]
+fn builtins_around_a_call_are_applied_outside_the_code() {
+    // `len(f(x))`, `isinstance(f(x), int)`: the code's session evaluates `f(x)`, the trusted
+    // session the builtins around it. Before, the whole expression ran in the code's session,
+    // and `f` could rewrite the builtins its caller had not looked up yet through its frame.
+    let dir = tempfile::tempdir().unwrap();
+    let tests = [
+        "assert isinstance(f(1), int)",
+        "assert len(f(1)) == 3",
+        "assert sorted(f(1)) == [1, 2, 3]",
+        "assert all(x > 0 for x in f(1))",
+    ];
+    let codes = [
+        "def f(x):\n    return [3, 1, 2]\n",
+        // Rewrites its caller's builtins, then returns a value no test should pass on.
+        "import sys\ndef f(x):\n    b = sys._getframe(1).f_globals['__builtins__']\n    b = b if isinstance(b, dict) else vars(b)\n    b['int'] = str\n    b['len'] = lambda o: 3\n    b['sorted'] = lambda o: [1, 2, 3]\n    b['all'] = lambda o: True\n    return 'no'\n",
+        // A generator cannot cross as data: its operands are evaluated in the code's session.
+        "def f(x):\n    yield from [3, 1, 2]\n",
+    ];
+    let m = matrix(
+        dir.path(),
+        serde_json::json!({"id": "around", "prompt": "f", "codes": codes, "tests": tests}),
+    );
+    let rows = m["rows"].as_array().unwrap();
+    let judged = |row: &serde_json::Value| -> Vec<String> {
+        row["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.get("judged").map_or("outside".into(), |j| j.to_string()))
+            .collect()
+    };
+    assert_eq!(statuses(&rows[0]), ["fail", "pass", "pass", "pass"]);
+    assert_eq!(judged(&rows[0])[..3], ["outside"; 3]);
+    // The comprehension runs in the code's session: forgeable, and marked so.
+    assert_eq!(statuses(&rows[1])[..3], ["fail"; 3], "{}", rows[1]);
+    assert_eq!(
+        judged(&rows[1]),
+        ["outside", "outside", "outside", "\"in_process\""]
+    );
+    assert_eq!(statuses(&rows[2]), ["fail", "error", "pass", "pass"]);
+    assert_eq!(judged(&rows[2]), ["\"in_process\""; 4]);
 }
 
 #[test]

@@ -7,10 +7,12 @@
 //! Tests shaped like `assert EXPR == EXPECTED` (also `!=`, `<`, `in`, `is None`, ...,
 //! `assert EXPR`, `assert not EXPR`, `and` of these, one or more lines) are judged outside the
 //! code's reach: a trusted session that never runs a code or a test parses them and evaluates
-//! their literals; each expression is evaluated in the code's session (with a fresh copy of
-//! the builtins as they were before any program ran) and comes back as a typed value; the
-//! comparison happens on the host or in the trusted session. Tests of other shapes run inside
-//! the code's interpreter, and their cells say so (`"judged": "in_process"`).
+//! their literals; each call into the code is evaluated in the code's session (with a fresh
+//! copy of the builtins as they were before any program ran) and comes back as a typed value;
+//! builtins around such calls (`len(f(x))`) are applied to those values in the trusted session,
+//! where the comparison happens too (or on the host). Tests of other shapes, and operands that
+//! cannot be split, run inside the code's interpreter, and their cells say so
+//! (`"judged": "in_process"`; [`Operand`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -213,13 +215,42 @@ struct Check {
     right: Option<Operand>,
 }
 
-/// One side of a [`Check`]: an expression evaluated in the code's session, or a literal
-/// evaluated by the trusted session (an index into the plan's literals).
+/// One side of a [`Check`] (the driver's `_operand` says which test shapes give which).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "lowercase")]
 enum Operand {
+    /// A call into the code (`f(x)`) or a value of its: evaluated in the code's session, its
+    /// value handed back as data.
     Expr(String),
+    /// A literal, evaluated by the trusted session (an index into the plan's literals).
     Lit(usize),
+    /// Builtins applied to values of the code's (`len(f(x))`): the holes are evaluated in the
+    /// code's session, the template on their values in the trusted session.
+    Calc(Calc),
+    /// An operand that cannot be split (a comprehension, `and`/`or`, ...): evaluated whole in
+    /// the code's session, so the cell is marked in process.
+    Code(String),
+}
+
+/// A [`Operand::Calc`]: `template` reads the holes' values as `__cf_h[i]`; `whole` is the
+/// operand's own source, evaluated in the code's session when a hole's value cannot cross as
+/// data.
+#[derive(Clone, Debug, Deserialize)]
+struct Calc {
+    template: String,
+    holes: Vec<String>,
+    whole: String,
+}
+
+impl Operand {
+    /// The sources a code's session may have to evaluate for this operand.
+    fn sources(&self) -> Vec<&String> {
+        match self {
+            Operand::Expr(source) | Operand::Code(source) => vec![source],
+            Operand::Lit(_) => Vec::new(),
+            Operand::Calc(calc) => calc.holes.iter().chain([&calc.whole]).collect(),
+        }
+    }
 }
 
 /// How each test of a problem is judged: its checks (assert-shaped), or `None` (in process).
@@ -240,12 +271,12 @@ impl TestPlan {
     fn index_expressions(mut self) -> Self {
         for check in self.tests.iter().flatten().flatten() {
             for operand in std::iter::once(&check.left).chain(check.right.as_ref()) {
-                if let Operand::Expr(source) = operand
-                    && !self.expression_index.contains_key(source)
-                {
-                    let index = self.expressions.len() as u32;
-                    self.expression_index.insert(source.clone(), index);
-                    self.expressions.push(source.clone());
+                for source in operand.sources() {
+                    if !self.expression_index.contains_key(source) {
+                        let index = self.expressions.len() as u32;
+                        self.expression_index.insert(source.clone(), index);
+                        self.expressions.push(source.clone());
+                    }
                 }
             }
         }
@@ -331,6 +362,182 @@ impl Worker<'_> {
             _ => Err("comparison failed".into()),
         })
     }
+}
+
+impl Worker<'_> {
+    /// Whether a check with templates holds, evaluated by the trusted session on `values`
+    /// (`left`'s, then `right`'s) within `fuel`: `Err` names the exception, or the trap.
+    fn evaluate_check(
+        &mut self,
+        op: &str,
+        left: &Side,
+        right: Option<&Side>,
+        fuel: u64,
+    ) -> Result<(CheckResult, u64)> {
+        let template = |side: Option<&Side>| match side {
+            Some(Side::Calc { template, .. }) => serde_json::Value::from(template.as_str()),
+            _ => serde_json::Value::Null,
+        };
+        let values = |side: Option<&Side>| -> Vec<Vec<u8>> {
+            match side {
+                Some(Side::Value((blob, _))) => vec![blob.clone()],
+                Some(Side::Calc { values, .. }) => values.clone(),
+                None => Vec::new(),
+            }
+        };
+        let (left_values, right_values) = (values(Some(left)), values(right));
+        let spec = serde_json::json!({
+            "op": op,
+            "left": template(Some(left)),
+            "right": template(right),
+            "split": left_values.len(),
+        });
+        let mut request = vec![b'Q'];
+        driver::put_blob(&mut request, spec.to_string().as_bytes());
+        let all: Vec<Vec<u8>> = left_values.into_iter().chain(right_values).collect();
+        request.extend_from_slice(&(all.len() as u32).to_le_bytes());
+        for blob in &all {
+            driver::put_blob(&mut request, blob);
+        }
+        let answer = self.trusted()?.call(&request, fuel.max(1));
+        let result = match answer.result.as_deref() {
+            Ok(b"R1") => Ok(true),
+            Ok(b"R0") => Ok(false),
+            Ok([b'E', name @ ..]) => Err((CellStatus::Error, Some(driver::exception_type(name)))),
+            // Only a hostile value makes the trusted evaluation answer anything else.
+            Ok(_) => Err((CellStatus::Error, Some("comparison failed".into()))),
+            Err(verdict) => Err(trap_status(verdict)),
+        };
+        Ok((result, answer.fuel))
+    }
+}
+
+/// Whether a check holds, or the status (and error) of the cell it decides.
+type CheckResult = std::result::Result<bool, (CellStatus, Option<String>)>;
+
+/// One side of a check, once the code's session has evaluated what it had to.
+enum Side {
+    /// The operand's value (a validated blob).
+    Value((Vec<u8>, value::Summary)),
+    /// A template and the values of its holes, for the trusted session.
+    Calc {
+        template: String,
+        values: Vec<Vec<u8>>,
+    },
+}
+
+/// What evaluating one test's operands needs: the code's session, the plan, and the test's
+/// fuel so far.
+struct Evaluation<'a, 'c, 'l> {
+    code: &'c mut CodeSession<'l>,
+    plan: &'a TestPlan,
+    options: &'a MatrixOptions,
+    budget_left: &'a mut u64,
+    /// Fuel the test has used.
+    used: u64,
+}
+
+impl Evaluation<'_, '_, '_> {
+    /// Evaluates a prepared expression in the code's session (a fresh copy of the pristine
+    /// builtins first, outside the test's fuel).
+    fn expression(&mut self, source: &String) -> Result<Evaluated> {
+        let fresh = self
+            .code
+            .session
+            .call(b"B", self.options.load_fuel.min(*self.budget_left));
+        *self.budget_left = self.budget_left.saturating_sub(fresh.fuel);
+        if let Err(verdict) = fresh.result {
+            return Ok(Evaluated::Cell(trapped_cell(&verdict, 0)));
+        }
+        let index = *self
+            .plan
+            .expression_index
+            .get(source)
+            .context("an expression that was not prepared")?;
+        let left = self
+            .options
+            .test_fuel
+            .saturating_sub(self.used)
+            .min(*self.budget_left);
+        let mut request = vec![b'X'];
+        request.extend_from_slice(&(DEFAULT_MAX_OUTPUT_BYTES as u32).to_le_bytes());
+        request.extend_from_slice(&index.to_le_bytes());
+        let answer = self.code.session.call(&request, left.max(1));
+        self.used += answer.fuel;
+        *self.budget_left = self.budget_left.saturating_sub(answer.fuel);
+        Ok(evaluated(answer.result, self.used, self.options.test_fuel))
+    }
+
+    /// An operand's side of the check, or the cell it decides; `judged` becomes in process
+    /// when the code's session evaluated an operand whole.
+    fn side(
+        &mut self,
+        operand: &Operand,
+        judged: &mut Judged,
+    ) -> Result<std::result::Result<Side, Cell>> {
+        let value = |evaluated: Evaluated| match evaluated {
+            Evaluated::Value(v) => Ok(Side::Value(v)),
+            Evaluated::Cell(cell) => Err(cell),
+        };
+        Ok(match operand {
+            Operand::Lit(i) => Ok(Side::Value(
+                self.plan
+                    .literals
+                    .get(*i)
+                    .context("a check names a missing literal")?
+                    .clone(),
+            )),
+            Operand::Expr(source) => value(self.expression(source)?),
+            Operand::Code(source) => {
+                *judged = Judged::InProcess;
+                value(self.expression(source)?)
+            }
+            Operand::Calc(calc) => {
+                let mut values = Vec::with_capacity(calc.holes.len());
+                for hole in &calc.holes {
+                    match self.expression(hole)? {
+                        Evaluated::Value((blob, _)) => values.push(blob),
+                        // A value that cannot cross as data (a generator, an object of the
+                        // code's): the whole operand in the code's session, marked so.
+                        Evaluated::Cell(cell) if is_unjudgeable(&cell) => {
+                            *judged = Judged::InProcess;
+                            return Ok(value(self.expression(&calc.whole)?));
+                        }
+                        Evaluated::Cell(cell) => return Ok(Err(cell)),
+                    }
+                }
+                Ok(Side::Calc {
+                    template: calc.template.clone(),
+                    values,
+                })
+            }
+        })
+    }
+}
+
+/// Whether a cell is an expression's value the encoding cannot carry.
+fn is_unjudgeable(cell: &Cell) -> bool {
+    cell.error
+        .as_deref()
+        .is_some_and(|e| e.starts_with(UNJUDGEABLE))
+}
+
+/// The prefix of the error of a cell whose value could not be encoded.
+const UNJUDGEABLE: &str = "unjudgeable_output:";
+
+/// `cell`, marked in process when `judged` says an operand was evaluated there.
+fn in_process_if(mut cell: Cell, judged: Judged) -> Cell {
+    if judged == Judged::InProcess {
+        cell.judged = Judged::InProcess;
+    }
+    cell
+}
+
+/// `None`, as a validated blob: the right side of a check that has none.
+fn none_value() -> (Vec<u8>, value::Summary) {
+    let none = value::none_blob();
+    let summary = value::check_blob(&none, false).expect("None is a valid value");
+    (none, summary)
 }
 
 /// The value of an expression of a check, from the code's session.
@@ -464,7 +671,6 @@ fn run_test(
         }
     }
     code.fresh = false;
-    let mut used = 0u64;
     let Some(checks) = &plan.tests[index] else {
         // Another shape: run in the code's process; its verdict says so.
         let request = [b"T".as_slice(), source.as_bytes()].concat();
@@ -481,65 +687,71 @@ fn run_test(
             },
         });
     };
+    // In process once any operand was evaluated whole in the code's session.
+    let mut judged = Judged::Outside;
+    let mut eval = Evaluation {
+        code,
+        plan,
+        options,
+        budget_left,
+        used: 0,
+    };
     for check in checks {
-        let mut value = |operand: &Operand, used: &mut u64| -> Result<Evaluated> {
-            Ok(match operand {
-                Operand::Lit(i) => Evaluated::Value(
-                    plan.literals
-                        .get(*i)
-                        .context("a check names a missing literal")?
-                        .clone(),
-                ),
-                Operand::Expr(source) => {
-                    // A fresh copy of the pristine builtins first, outside the test's fuel.
-                    let fresh = code.session.call(b"B", options.load_fuel.min(*budget_left));
-                    *budget_left = budget_left.saturating_sub(fresh.fuel);
-                    if let Err(verdict) = fresh.result {
-                        return Ok(Evaluated::Cell(trapped_cell(&verdict, 0)));
-                    }
-                    let index = *plan
-                        .expression_index
-                        .get(source)
-                        .context("an expression that was not prepared")?;
-                    let left = options.test_fuel.saturating_sub(*used).min(*budget_left);
-                    let mut request = vec![b'X'];
-                    request.extend_from_slice(&(DEFAULT_MAX_OUTPUT_BYTES as u32).to_le_bytes());
-                    request.extend_from_slice(&index.to_le_bytes());
-                    let answer = code.session.call(&request, left.max(1));
-                    *used += answer.fuel;
-                    *budget_left = budget_left.saturating_sub(answer.fuel);
-                    evaluated(answer.result, *used, options.test_fuel)
-                }
-            })
-        };
-        let left = match value(&check.left, &mut used)? {
-            Evaluated::Value(v) => v,
-            Evaluated::Cell(cell) => return Ok(cell),
+        let left = match eval.side(&check.left, &mut judged)? {
+            Ok(side) => side,
+            Err(cell) => return Ok(in_process_if(cell, judged)),
         };
         let right = match &check.right {
-            Some(operand) => match value(operand, &mut used)? {
-                Evaluated::Value(v) => v,
-                Evaluated::Cell(cell) => return Ok(cell),
+            Some(operand) => match eval.side(operand, &mut judged)? {
+                Ok(side) => Some(side),
+                Err(cell) => return Ok(in_process_if(cell, judged)),
             },
-            None => {
-                let none = value::none_blob();
-                let summary = value::check_blob(&none, false).expect("None is a valid value");
-                (none, summary)
-            }
+            None => None,
         };
-        let holds = match decide_on_host(&check.op, &left, &right) {
-            Some(holds) => Ok(holds),
-            None => comparer.compare(&check.op, &left.0, &right.0)?,
+        let holds = match (&left, &right) {
+            (Side::Value(l), None | Some(Side::Value(_))) => {
+                let none;
+                let r = match &right {
+                    Some(Side::Value(r)) => r,
+                    _ => {
+                        none = none_value();
+                        &none
+                    }
+                };
+                match decide_on_host(&check.op, l, r) {
+                    Some(holds) => Ok(holds),
+                    None => comparer
+                        .compare(&check.op, &l.0, &r.0)?
+                        .map_err(|error| (CellStatus::Error, Some(error))),
+                }
+            }
+            // Templates: the trusted session applies them, within the test's fuel.
+            _ => {
+                let fuel = options
+                    .test_fuel
+                    .saturating_sub(eval.used)
+                    .min(*eval.budget_left);
+                let (holds, spent) =
+                    comparer.evaluate_check(&check.op, &left, right.as_ref(), fuel)?;
+                eval.used += spent;
+                *eval.budget_left = eval.budget_left.saturating_sub(spent);
+                holds
+            }
         };
         match holds {
             Ok(holds) if holds != check.negate => {}
-            Ok(_) => return Ok(cell(CellStatus::Fail, used, None, Judged::Outside)),
-            Err(error) => {
-                return Ok(cell(CellStatus::Error, used, Some(error), Judged::Outside));
+            Ok(_) => return Ok(cell(CellStatus::Fail, eval.used, None, judged)),
+            Err((status, error)) => {
+                let fuel = if status == CellStatus::FuelLimit {
+                    options.test_fuel
+                } else {
+                    eval.used
+                };
+                return Ok(cell(status, fuel, error, judged));
             }
         }
     }
-    Ok(cell(CellStatus::Pass, used, None, Judged::Outside))
+    Ok(cell(CellStatus::Pass, eval.used, None, judged))
 }
 
 /// A check the host can decide alone: `==`/`!=` of identical or plainly different values,
@@ -591,10 +803,7 @@ fn evaluated(result: std::result::Result<Vec<u8>, Verdict>, used: u64, limit: u6
         Some((b'U', why)) => Evaluated::Cell(cell(
             CellStatus::Fail,
             used,
-            Some(format!(
-                "unjudgeable_output:{}",
-                String::from_utf8_lossy(why)
-            )),
+            Some(format!("{UNJUDGEABLE}{}", String::from_utf8_lossy(why))),
             Judged::Outside,
         )),
         _ => Evaluated::Cell(unreadable()),
