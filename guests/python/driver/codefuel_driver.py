@@ -472,7 +472,9 @@ def _template(node, holes, source_text):
     if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
         return type(node)(*([[t(e) for e in node.elts]] + ([ast.Load()] if not isinstance(node, ast.Set) else [])))
     if isinstance(node, ast.Dict):
-        return ast.Dict([t(k) for k in node.keys], [t(v) for v in node.values])
+        # Key, value, key, value: the order Python evaluates a display in (holes run in order).
+        pairs = [(t(k), t(v)) for k, v in zip(node.keys, node.values)]
+        return ast.Dict([k for k, _ in pairs], [v for _, v in pairs])
     if isinstance(node, ast.JoinedStr):
         return ast.JoinedStr([t(v) for v in node.values])
     if isinstance(node, ast.FormattedValue):
