@@ -550,6 +550,20 @@ done:
     return rc;
 }
 
+/* The answer of a comparison: R1/R0 by `result`'s truth (a reference this steals), E + the
+ * exception when it is NULL. -1 when the truth test itself raises. */
+static int put_truth(buf_t *out, PyObject *result) {
+    if (!result) {
+        put_exception(out, 'E');
+        return 0;
+    }
+    int t = PyObject_IsTrue(result);
+    Py_DECREF(result);
+    if (t < 0) return -1;
+    buf_str(out, t ? "R1" : "R0");
+    return 0;
+}
+
 static int compare(req_t r, buf_t *out) {
     req_t op, a, b;
     if (take_blob(&r, &op) < 0 || take_blob(&r, &a) < 0 || take_blob(&r, &b) < 0) return -1;
@@ -567,15 +581,7 @@ static int compare(req_t r, buf_t *out) {
     Py_DECREF(ops);
     Py_DECREF(va);
     Py_DECREF(vb);
-    if (!result) {
-        put_exception(out, 'E');
-        return 0;
-    }
-    int t = PyObject_IsTrue(result);
-    Py_DECREF(result);
-    if (t < 0) return -1;
-    buf_str(out, t ? "R1" : "R0");
-    return 0;
+    return put_truth(out, result);
 }
 
 /* A check whose operands have templates (the driver's evaluate_check), on decoded values. */
@@ -600,15 +606,7 @@ static int evaluate_check(req_t r, buf_t *out) {
     PyObject *result = spec_text ? PyObject_CallFunctionObjArgs(f, spec_text, values, NULL) : NULL;
     Py_XDECREF(spec_text);
     Py_DECREF(values);
-    if (!result) {
-        put_exception(out, 'E');
-        return 0;
-    }
-    int t = PyObject_IsTrue(result);
-    Py_DECREF(result);
-    if (t < 0) return -1;
-    buf_str(out, t ? "R1" : "R0");
-    return 0;
+    return put_truth(out, result);
 }
 
 void cf_session_handle(const uint8_t *request, size_t len, buf_t *out) {

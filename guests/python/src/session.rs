@@ -479,7 +479,15 @@ fn compare(mut data: &[u8], vm: &VirtualMachine) -> PyResult<Vec<u8>> {
     let op = str_arg(take_blob(&mut data, vm)?);
     let a = load_blob(take_blob(&mut data, vm)?, vm)?;
     let b = load_blob(take_blob(&mut data, vm)?, vm)?;
-    match driver("compare", vm)?.call((vm.ctx.new_str(op), a, b), vm) {
+    truth(
+        driver("compare", vm)?.call((vm.ctx.new_str(op), a, b), vm),
+        vm,
+    )
+}
+
+/// The answer of a comparison: `R1`/`R0` by the result's truth, `E` + the exception it raised.
+fn truth(result: PyResult, vm: &VirtualMachine) -> PyResult<Vec<u8>> {
+    match result {
         Ok(result) => Ok(if result.try_to_bool(vm)? {
             b"R1".to_vec()
         } else {
@@ -498,12 +506,8 @@ fn evaluate_check(mut data: &[u8], vm: &VirtualMachine) -> PyResult<Vec<u8>> {
         values.push(load_blob(take_blob(&mut data, vm)?, vm)?);
     }
     let check = driver("evaluate_check", vm)?;
-    match check.call((vm.ctx.new_str(spec), vm.ctx.new_list(values)), vm) {
-        Ok(result) => Ok(if result.try_to_bool(vm)? {
-            b"R1".to_vec()
-        } else {
-            b"R0".to_vec()
-        }),
-        Err(exc) => Ok(exception_name(&exc, vm)),
-    }
+    truth(
+        check.call((vm.ctx.new_str(spec), vm.ctx.new_list(values)), vm),
+        vm,
+    )
 }
