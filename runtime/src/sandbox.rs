@@ -31,14 +31,14 @@ use crate::runner::{self, MAX_WASM_STACK};
 use crate::snapshot;
 
 /// The raw guest module (RustPython for wasm32-wasip1), embedded at build time.
-pub const GUEST_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/guest.wasm"));
+pub static GUEST_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/guest.wasm"));
 /// SHA-256 of [`GUEST_WASM`], part of every cache key.
 pub const GUEST_SHA256: &str = env!("CODEFUEL_GUEST_SHA256");
 
 /// The CPython 3.11 guest module (`guests/cpython`), embedded when the runtime is built
 /// with its `cpython` feature.
 #[cfg(feature = "cpython")]
-const CPYTHON_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/guest-cpython.wasm"));
+static CPYTHON_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/guest-cpython.wasm"));
 /// SHA-256 of the CPython guest module.
 #[cfg(feature = "cpython")]
 const CPYTHON_SHA256: &str = env!("CODEFUEL_CPYTHON_SHA256");
