@@ -26,7 +26,7 @@ const ERRNO_NOTSUP: i32 = 58;
 
 /// Memory cap for one store; remembers whether the guest ran into it.
 pub(crate) struct MemoryLimiter {
-    max_bytes: usize,
+    pub(crate) max_bytes: usize,
     pub(crate) hit: bool,
 }
 

@@ -462,10 +462,12 @@ impl<'s> Lease<'s> {
             .get_typed_func::<(), ()>(&mut store, "codefuel_call")
             .map_err(Error::guest("finding the guest's codefuel_call export"))?;
         let watch = guest.residency.prepare(&mut store, &instance);
+        let memory = instance.get_memory(&mut store, "memory");
         live.set(live.get() + 1);
         Ok(Session {
             store,
             func,
+            memory,
             residency: &guest.residency,
             watch,
             metering: guest.metering,
@@ -481,6 +483,7 @@ impl<'s> Lease<'s> {
 pub struct Session<'s> {
     store: Store<HostState>,
     func: wasmtime::TypedFunc<(), ()>,
+    memory: Option<wasmtime::Memory>,
     residency: &'s Residency,
     watch: Option<Watch>,
     metering: bool,
@@ -558,6 +561,22 @@ impl Session<'_> {
     /// False once a call has trapped, exited or crashed.
     pub fn is_alive(&self) -> bool {
         !self.ended
+    }
+
+    /// Caps the guest's linear memory at `bytes` (at most [`MAX_MEMORY_BYTES`]) for the calls
+    /// that follow, in place of the session's `Limits`: a call that would grow it further
+    /// fails as a run at its memory limit does. Memory already grown stays.
+    ///
+    /// [`MAX_MEMORY_BYTES`]: crate::MAX_MEMORY_BYTES
+    pub fn set_memory_limit(&mut self, bytes: u64) {
+        let bytes = bytes.min(crate::limits::MAX_MEMORY_BYTES);
+        self.store.data_mut().limiter.max_bytes = usize::try_from(bytes).unwrap_or(usize::MAX);
+    }
+
+    /// Bytes of linear memory the guest has now (a wasm memory never shrinks).
+    pub fn memory_bytes(&self) -> u64 {
+        self.memory
+            .map_or(0, |memory| memory.data_size(&self.store) as u64)
     }
 }
 

@@ -267,15 +267,17 @@ fn evaluate_gives_every_attack_its_honest_verdict() {
 
 /// `codefuel matrix` on one problem; returns each row's cell statuses and the matrix line.
 fn matrix(dir: &Path, problem: serde_json::Value) -> serde_json::Value {
+    matrix_with(dir, problem, &[])
+}
+
+/// `matrix` with more options.
+fn matrix_with(dir: &Path, problem: serde_json::Value, options: &[&str]) -> serde_json::Value {
     let input = dir.join("p.jsonl");
     std::fs::write(&input, format!("{problem}\n")).unwrap();
     let output = dir.join("m.jsonl");
-    ok(&codefuel_io(
-        "matrix",
-        &input,
-        &output,
-        &["--guest", guest()],
-    ));
+    let mut args = vec!["--guest", guest()];
+    args.extend_from_slice(options);
+    ok(&codefuel_io("matrix", &input, &output, &args));
     lines(&output).remove(0)
 }
 
@@ -396,6 +398,27 @@ fn builtins_around_a_call_are_applied_outside_the_code() {
     );
     assert_eq!(statuses(&rows[2]), ["fail", "error", "pass", "pass"]);
     assert_eq!(judged(&rows[2]), ["\"in_process\""; 4]);
+}
+
+#[test]
+fn a_test_has_the_codes_memory_cap_in_the_trusted_session() {
+    // The builtins around a call into the code (the template) run in the worker's trusted
+    // session, which may address 4 GiB. The test's text is as untrusted as the code, so there
+    // it gets the code's memory cap (128 MiB here); before, this 400 MB list was built and the
+    // worker kept the memory.
+    let dir = tempfile::tempdir().unwrap();
+    let tests = [
+        "assert len(f(1)) + len([0] * (100 * 10**6)) > 0",
+        "assert len(f(1)) == 3",
+    ];
+    let m = matrix_with(
+        dir.path(),
+        serde_json::json!({"id": "big", "prompt": "f", "codes": ["def f(x):\n    return [1, 2, 3]\n"], "tests": tests}),
+        &["--memory", "128"],
+    );
+    // The worker goes on with a fresh trusted session.
+    assert_eq!(statuses(&m["rows"][0]), ["memory", "pass"], "{m}");
+    assert!(m["rows"][0]["cells"][0].get("judged").is_none(), "{m}");
 }
 
 #[test]

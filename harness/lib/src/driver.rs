@@ -39,7 +39,18 @@ impl<'s> Worker<'s> {
         }
         Ok(self.trusted.as_mut().expect("opened above"))
     }
+
+    /// Drops the worker's trusted session (the next [`trusted`](Self::trusted) opens a fresh
+    /// one), giving back the memory a call made it grow.
+    pub fn end_trusted(&mut self) {
+        self.trusted = None;
+    }
 }
+
+/// How much a trusted session may grow in one template evaluation before the worker drops it
+/// ([`Worker::end_trusted`]): 16 MiB, far above what applying a template to decoded values
+/// needs, and a wasm memory never shrinks.
+pub const TEMPLATE_GROWTH_KEPT: u64 = 16 << 20;
 
 /// Fuel of one call of a trusted session (trusted code, charged to no sample): 2 T, about
 /// ten times the dearest canonical solution's split (MBPP+'s largest is ~0.2 T).

@@ -366,13 +366,19 @@ impl Worker<'_> {
 
 impl Worker<'_> {
     /// Whether a check with templates holds, evaluated by the trusted session on `values`
-    /// (`left`'s, then `right`'s) within `fuel`: `Err` names the exception, or the trap.
+    /// (`left`'s, then `right`'s) within `fuel` and `memory_bytes` more memory than the
+    /// session holds: `Err` names the exception, or the trap.
+    ///
+    /// A template is the test's text, as untrusted as the code: it gets the code's memory cap,
+    /// not the trusted session's whole address space, and a session it made grow is dropped
+    /// afterwards, so no test keeps a worker's memory.
     fn evaluate_check(
         &mut self,
         op: &str,
         left: &Side,
         right: Option<&Side>,
         fuel: u64,
+        memory_bytes: u64,
     ) -> Result<(CheckResult, u64)> {
         let template = |side: Option<&Side>| match side {
             Some(Side::Calc { template, .. }) => serde_json::Value::from(template.as_str()),
@@ -399,7 +405,17 @@ impl Worker<'_> {
         for blob in &all {
             driver::put_blob(&mut request, blob);
         }
-        let answer = self.trusted()?.call(&request, fuel.max(1));
+        let trusted = self.trusted()?;
+        let held = trusted.memory_bytes();
+        trusted.set_memory_limit(held.saturating_add(memory_bytes));
+        let answer = trusted.call(&request, fuel.max(1));
+        trusted.set_memory_limit(codefuel_runtime::MAX_MEMORY_BYTES);
+        let memory_error = matches!(answer.result.as_deref(), Ok(b"EMemoryError"));
+        if memory_error
+            || trusted.memory_bytes() > held.saturating_add(driver::TEMPLATE_GROWTH_KEPT)
+        {
+            self.end_trusted();
+        }
         let result = match answer.result.as_deref() {
             Ok(b"R1") => Ok(true),
             Ok(b"R0") => Ok(false),
@@ -731,8 +747,13 @@ fn run_test(
                     .test_fuel
                     .saturating_sub(eval.used)
                     .min(*eval.budget_left);
-                let (holds, spent) =
-                    comparer.evaluate_check(&check.op, &left, right.as_ref(), fuel)?;
+                let (holds, spent) = comparer.evaluate_check(
+                    &check.op,
+                    &left,
+                    right.as_ref(),
+                    fuel,
+                    options.memory_bytes,
+                )?;
                 eval.used += spent;
                 *eval.budget_left = eval.budget_left.saturating_sub(spent);
                 holds
