@@ -331,6 +331,15 @@ fn in_place_int_arithmetic_never_changes_a_shared_int() {
 }
 
 #[test]
+fn calls_and_returns_behave_as_in_cpython() {
+    // Recursion past data-stack chunks and to the limit, tracebacks, frames, locals(),
+    // closures, methods, exceptions across calls, generators, __del__, settrace: what the
+    // guest's call fast paths must keep (guests/python/vendor/rustpython-vm/CODEFUEL-PATCH.md).
+    let outcome = run(include_str!("../programs/calls.py"));
+    assert_eq!(stdout(&outcome), include_str!("../programs/calls.expected"));
+}
+
+#[test]
 fn in_place_bytes_concatenation_never_changes_shared_bytes() {
     let outcome = run(include_str!("../programs/bytesconcat.py"));
     assert_eq!(

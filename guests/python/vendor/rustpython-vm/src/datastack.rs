@@ -9,12 +9,10 @@ use core::alloc::Layout;
 use core::ptr;
 
 /// Minimum chunk size in bytes (`_PY_DATA_STACK_CHUNK_SIZE`).
-/// Smaller on WASM (4 KB) to reduce initial memory footprint; 16 KB otherwise.
-const MIN_CHUNK_SIZE: usize = if cfg!(target_arch = "wasm32") {
-    4 * 1024
-} else {
-    16 * 1024
-};
+/// codefuel: 16 KB on wasm too (upstream: 4 KB there). The root chunk is made before the
+/// guest's snapshot, so it costs a fresh sandbox nothing, and 4 KB held only about 35
+/// function frames.
+const MIN_CHUNK_SIZE: usize = 16 * 1024;
 
 /// Extra headroom (in bytes) to avoid allocating a new chunk for the next
 /// frame right after growing.
@@ -64,6 +62,9 @@ pub struct DataStack {
     /// Most recently popped full-frame allocation whose localsplus slots were
     /// cleared before the pop. An exact LIFO reuse can skip zero-filling them.
     reusable_frame: Option<(*mut u8, usize)>,
+    /// codefuel: the last chunk popped, kept (null when none) so that a frame at a chunk
+    /// boundary that calls in a loop does not allocate and free a chunk on every call.
+    spare: *mut DataStackChunk,
 }
 
 impl DataStack {
@@ -81,6 +82,7 @@ impl DataStack {
             top,
             limit,
             reusable_frame: None,
+            spare: ptr::null_mut(),
         }
     }
 
@@ -150,7 +152,19 @@ impl DataStack {
         unsafe {
             (*self.chunk).saved_top = self.top as usize - self.chunk as usize;
         }
-        let new_chunk = Self::alloc_chunk(chunk_size, self.chunk);
+        let spare = core::mem::replace(&mut self.spare, ptr::null_mut());
+        let new_chunk = if !spare.is_null() && unsafe { (*spare).size } >= chunk_size {
+            unsafe {
+                (*spare).previous = self.chunk;
+                (*spare).saved_top = 0;
+            }
+            spare
+        } else {
+            if !spare.is_null() {
+                unsafe { Self::free_chunk(spare) };
+            }
+            Self::alloc_chunk(chunk_size, self.chunk)
+        };
         self.chunk = new_chunk;
         let start = unsafe { (*new_chunk).data_start() };
         self.limit = unsafe { (*new_chunk).data_limit() };
@@ -211,7 +225,16 @@ impl DataStack {
             let old_chunk = self.chunk;
             let prev = unsafe { (*old_chunk).previous };
             debug_assert!(!prev.is_null(), "tried to pop past the root chunk");
-            unsafe { Self::free_chunk(old_chunk) };
+            // codefuel: keep the larger of the old spare and this chunk for the next push.
+            let to_free =
+                if self.spare.is_null() || unsafe { (*self.spare).size < (*old_chunk).size } {
+                    core::mem::replace(&mut self.spare, old_chunk)
+                } else {
+                    old_chunk
+                };
+            if !to_free.is_null() {
+                unsafe { Self::free_chunk(to_free) };
+            }
             self.chunk = prev;
             self.limit = unsafe { (*prev).data_limit() };
             if self.is_in_current_chunk(base) {
@@ -257,6 +280,9 @@ impl Default for DataStack {
 
 impl Drop for DataStack {
     fn drop(&mut self) {
+        if !self.spare.is_null() {
+            unsafe { Self::free_chunk(self.spare) };
+        }
         let mut chunk = self.chunk;
         while !chunk.is_null() {
             let prev = unsafe { (*chunk).previous };

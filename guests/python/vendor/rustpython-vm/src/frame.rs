@@ -1069,11 +1069,10 @@ impl InterpreterFrame {
     ) -> &'a mut Self {
         let nlocalsplus = code.localspluskinds.len();
         let stacksize = code.max_stackdepth as usize;
-        let capacity = nlocalsplus
-            .checked_add(stacksize)
-            .expect("LocalsPlus capacity overflow");
-
-        let total_bytes = datastack_iframe_total_bytes(nlocalsplus, stacksize);
+        // codefuel: the size was computed (with its overflow checks) once, in PyCode::new,
+        // and capacity is below it, so it cannot overflow here.
+        let capacity = nlocalsplus + stacksize;
+        let total_bytes = code.datastack_frame_bytes;
         let (base, reused_cleared_frame) = vm.datastack_push_frame(total_bytes);
 
         // InterpreterFrame lives at the start of the allocation.
@@ -1136,13 +1135,27 @@ impl InterpreterFrame {
         if base.is_null() {
             return None;
         }
-        let total_bytes = datastack_iframe_total_bytes(
-            self.localsplus.nlocalsplus as usize,
-            self.localsplus.stack_capacity(),
+        // codefuel: the size PyCode::new computed; the frame was pushed with it, and the
+        // code outlives this call (new_on_datastack's contract).
+        let total_bytes = self.code().datastack_frame_bytes;
+        debug_assert_eq!(
+            total_bytes,
+            datastack_iframe_total_bytes(
+                self.localsplus.nlocalsplus as usize,
+                self.localsplus.stack_capacity(),
+            )
         );
         self.datastack_base = core::ptr::null_mut();
         // Drop all localsplus values while the backing store is still valid.
         self.localsplus.drop_values();
+        // codefuel: a frame that never made cold data or a locals mapping owns nothing
+        // else (the code, globals, builtins and function pointers are borrowed; the other
+        // fields are plain words), so the detach and drop_in_place below would free nothing.
+        // Checked after drop_values: a `__del__` it ran has had its chance to create either.
+        // The slots are all zero now, which is what pop_frame's reuse relies on.
+        if self.cold.get().is_none() && self.locals.get().is_none() {
+            return Some((base, total_bytes));
+        }
         // Detach from the data stack so further accesses see an empty frame.
         self.localsplus.data = LocalsPlusData::Heap(Box::default());
         self.localsplus.nlocalsplus = 0;
@@ -2520,6 +2533,7 @@ impl Py<FrameObject> {
             monitoring_mask: 0,
             flatten: Flatten::Nothing,
             call_traced: false,
+            inline_depth: 0,
         };
         f(exec)
     }
@@ -2606,6 +2620,7 @@ impl Py<FrameObject> {
             monitoring_mask: 0,
             flatten: Flatten::Nothing,
             call_traced: false,
+            inline_depth: 0,
         };
         exec.yield_from_target().map(PyObject::to_owned)
     }
@@ -2680,41 +2695,7 @@ pub(crate) fn trampoline_handle_exception(
     exception: &Py<PyBaseException>,
     vm: &VirtualMachine,
 ) -> FrameResult {
-    let mut exec = exec_iframe(iframe, Flatten::Nothing, vm);
-
-    // lasti points past the call opcode and its inline caches. Do not
-    // decode those cache units: their bytes are not valid opcodes.
-    let idx = (exec.lasti() as usize).saturating_sub(1);
-
-    // Add traceback entry at the call site.
-    if let Some((loc, _end_loc)) = exec.code.locations.get(idx) {
-        let next = exception.traceback();
-        let new_traceback = PyTraceback::new(next, exec.frame_object(vm), idx as i32 * 2, loc.line);
-        exception.set_traceback(Some(new_traceback.into_ref(&vm.ctx)));
-    }
-
-    exec.fire_exception_trace(exception, vm)?;
-    let exception = {
-        let mon_events = vm.state.monitoring_events.load();
-        if mon_events & MonitoringEvent::Raise.mask() != 0 {
-            let offset = idx as u32 * 2;
-            let exc_obj: PyObjectRef = exception.to_owned().into();
-            match monitoring::fire_raise(vm, exec.code, offset, &exc_obj) {
-                Ok(()) => exception.to_owned(),
-                Err(monitor_exc) => monitor_exc,
-            }
-        } else {
-            exception.to_owned()
-        }
-    };
-
-    exec.unwind_blocks(
-        vm,
-        UnwindReason::Raising {
-            exception,
-            offset: idx as u32,
-        },
-    )
+    exec_iframe(iframe, Flatten::Nothing, vm).handle_callee_exception(exception, vm)
 }
 
 /// Borrow an `InterpreterFrame` as an `ExecutingFrame`.
@@ -2761,6 +2742,7 @@ fn exec_iframe<'a>(
         monitoring_mask: 0,
         flatten,
         call_traced: false,
+        inline_depth: 0,
     }
 }
 
@@ -2963,6 +2945,9 @@ pub(crate) struct ExecutingFrame<'a> {
     flatten: Flatten,
     /// PY_START/PY_RESUME Call already fired for this activation.
     call_traced: bool,
+    /// codefuel: how many callees this activation runs in place of their callers
+    /// (`inline_enter`); their callers are the top records of `vm.inline_stack`.
+    inline_depth: u32,
 }
 
 /// How much of what a frame does the trampoline can take over.
@@ -3354,6 +3339,14 @@ impl ExecutingFrame<'_> {
         if !vm.use_tracing.get() {
             return Ok(());
         }
+        self.trace_call_cold(vm, resume_type)
+    }
+
+    /// codefuel: the event itself, once `call_traced` was set and tracing is on. RESUME makes
+    /// those two tests inline and calls this out of line.
+    #[cold]
+    #[inline(never)]
+    fn trace_call_cold(&mut self, vm: &VirtualMachine, resume_type: u32) -> PyResult<()> {
         // RESUME oparg 0 is PY_START; nonzero is PY_RESUME.
         let what = if resume_type == 0 {
             monitoring::MonitoringEvent::PyStart
@@ -3545,7 +3538,163 @@ impl ExecutingFrame<'_> {
         Ok(())
     }
 
+    /// Runs the frame until it returns, yields, raises or hands the trampoline a call or a
+    /// generator, running the callees of its plain calls in this same activation
+    /// (`run_loop`). A callee's exception is handled here as the trampoline handles one:
+    /// its frame is left, and the caller gets the traceback entry and its handlers.
     fn run(&mut self, vm: &VirtualMachine) -> PyResult<ExecutionResult> {
+        let mut result = self.run_loop(vm);
+        while self.inline_depth != 0 {
+            result = match result {
+                Err(exception) => {
+                    // SAFETY: the innermost inlined frame has finished.
+                    unsafe { self.inline_leave(vm) };
+                    match self.handle_callee_exception(&exception, vm) {
+                        Ok(None) => self.run_loop(vm),
+                        Ok(Some(result)) => Ok(result),
+                        Err(exception) => Err(exception),
+                    }
+                }
+                Ok(ExecutionResult::Return(value)) => {
+                    // SAFETY: as above.
+                    unsafe { self.inline_leave(vm) };
+                    self.push_value(value);
+                    self.run_loop(vm)
+                }
+                // A plain function's frame neither yields nor parks a generator, and its
+                // calls are taken over in the loop.
+                Ok(_) => unreachable!("an inlined frame ended its loop without returning"),
+            };
+        }
+        result
+    }
+
+    /// codefuel: enters the callee a CALL prepared (`vm.take_pending_tailcall`) and switches
+    /// this activation to it, as the trampoline's `EnterCallee` does in a new activation.
+    /// On `Err` (the native stack is exhausted) the callee is released and the exception is
+    /// the caller's, raised by its CALL.
+    ///
+    /// # Safety
+    /// The current instruction must have returned `TailCall`, and this frame must run under
+    /// `Flatten::CallAndGenResume`.
+    #[inline(never)]
+    unsafe fn inline_enter(&mut self, vm: &VirtualMachine) -> PyResult<()> {
+        let owner = vm.take_pending_tailcall_owner();
+        let callee = vm.take_pending_tailcall();
+        // SAFETY: the CALL just made the callee on top of the data stack; nothing else
+        // refers to it.
+        match vm.enter_iframe_unchecked(unsafe { &mut *callee }) {
+            Ok(state) => {
+                vm.inline_push(crate::vm::InlineFrame {
+                    caller: self.iframe as *mut InterpreterFrame,
+                    state,
+                    owner,
+                });
+                // SAFETY: the callee stays on the data stack until `inline_leave`.
+                unsafe { self.switch_to(callee, vm) };
+                self.inline_depth += 1;
+                Ok(())
+            }
+            Err(exception) => {
+                // SAFETY: never entered; the top of the data stack.
+                unsafe {
+                    if let Some((base, size)) = (*callee).release_datastack_frame() {
+                        vm.datastack_pop_frame(base, size);
+                    }
+                }
+                drop(owner);
+                Err(exception)
+            }
+        }
+    }
+
+    /// codefuel: leaves the innermost inlined frame, which has returned or raised, in the
+    /// trampoline's order (exit, release, the owner dropped), and switches back to its caller.
+    ///
+    /// # Safety
+    /// `inline_depth` must be non-zero and the current frame finished.
+    #[inline(never)]
+    unsafe fn inline_leave(&mut self, vm: &VirtualMachine) {
+        let crate::vm::InlineFrame {
+            caller,
+            state,
+            owner,
+        } = vm.inline_pop();
+        let callee = self.iframe as *mut InterpreterFrame;
+        vm.exit_iframe(state);
+        // SAFETY: the callee is finished and on top of the data stack (LIFO).
+        unsafe {
+            if let Some((base, size)) = (*callee).release_datastack_frame() {
+                vm.datastack_pop_frame(base, size);
+            }
+        }
+        drop(owner);
+        // SAFETY: the caller is suspended at its CALL, below the callee on the data stack.
+        unsafe { self.switch_to(caller, vm) };
+        self.inline_depth -= 1;
+    }
+
+    /// codefuel: points this activation at `iframe`, as `exec_iframe` would for a new one
+    /// (the trampoline's re-entries, too, start with no monitoring mask and `call_traced`
+    /// unset); keeps the flattening and the inline depth.
+    ///
+    /// # Safety
+    /// `iframe` must be a live frame nothing else is executing, and stay so while this
+    /// activation runs it.
+    #[inline(always)]
+    unsafe fn switch_to(&mut self, iframe: *mut InterpreterFrame, vm: &VirtualMachine) {
+        let depth = self.inline_depth;
+        // SAFETY: the caller's contract.
+        *self = exec_iframe(unsafe { &mut *iframe }, self.flatten, vm);
+        self.inline_depth = depth;
+    }
+
+    /// An exception a callee of this frame raised, as the frame's CALL: the traceback entry
+    /// at the call site, the trace and monitoring events, then this frame's handlers
+    /// (`Ok(None)`: one was found, run on from it). The trampoline's
+    /// `trampoline_handle_exception` and the inlined calls of `run` share it.
+    fn handle_callee_exception(
+        &mut self,
+        exception: &Py<PyBaseException>,
+        vm: &VirtualMachine,
+    ) -> FrameResult {
+        // lasti points past the call opcode and its inline caches. Do not
+        // decode those cache units: their bytes are not valid opcodes.
+        let idx = (self.lasti() as usize).saturating_sub(1);
+
+        // Add traceback entry at the call site.
+        if let Some((loc, _end_loc)) = self.code.locations.get(idx) {
+            let next = exception.traceback();
+            let new_traceback =
+                PyTraceback::new(next, self.frame_object(vm), idx as i32 * 2, loc.line);
+            exception.set_traceback(Some(new_traceback.into_ref(&vm.ctx)));
+        }
+
+        self.fire_exception_trace(exception, vm)?;
+        let exception = {
+            let mon_events = vm.state.monitoring_events.load();
+            if mon_events & MonitoringEvent::Raise.mask() != 0 {
+                let offset = idx as u32 * 2;
+                let exc_obj: PyObjectRef = exception.to_owned().into();
+                match monitoring::fire_raise(vm, self.code, offset, &exc_obj) {
+                    Ok(()) => exception.to_owned(),
+                    Err(monitor_exc) => monitor_exc,
+                }
+            } else {
+                exception.to_owned()
+            }
+        };
+
+        self.unwind_blocks(
+            vm,
+            UnwindReason::Raising {
+                exception,
+                offset: idx as u32,
+            },
+        )
+    }
+
+    fn run_loop(&mut self, vm: &VirtualMachine) -> PyResult<ExecutionResult> {
         flame_guard!(format!(
             "FrameObject::run({obj_name})",
             obj_name = self.code.obj_name
@@ -3562,11 +3711,12 @@ impl ExecutingFrame<'_> {
         // is known from `lasti_before` and the cache count unless the handler
         // jumped, so re-reading the frame's `lasti` at the top of the loop
         // only added a store-to-load round trip to the fetch chain.
-        let lasti_cell = self.lasti;
+        let mut lasti_cell = self.lasti;
         // The instruction array never moves once the code object exists, so
         // its base pointer is hoisted here; reading it through `self.code`
         // inside the loop cost two more dependent loads per instruction.
-        let units_ptr = self.code.instructions.units_ptr();
+        // (codefuel: both change when the loop switches frames, inline_enter/leave.)
+        let mut units_ptr = self.code.instructions.units_ptr();
         let mut arg_state = bytecode::OpArgState::default();
         let mut idx = lasti_cell.load(Relaxed) as usize;
         // Previous opcode in this frame, for the `(prev, op)` pair histogram.
@@ -3781,7 +3931,32 @@ impl ExecutingFrame<'_> {
             match result {
                 Ok(None) => {}
                 Ok(Some(value)) => {
-                    break Ok(value);
+                    match value {
+                        // codefuel: a plain call runs its callee here, in this activation,
+                        // instead of in a new one the trampoline starts.
+                        ExecutionResult::TailCall if self.flatten == Flatten::CallAndGenResume => {
+                            // SAFETY: the CALL returned TailCall under CallAndGenResume.
+                            if let Err(exception) = unsafe { self.inline_enter(vm) } {
+                                match self.handle_callee_exception(&exception, vm) {
+                                    Ok(None) => {}
+                                    Ok(Some(value)) => break Ok(value),
+                                    Err(exception) => break Err(exception),
+                                }
+                            }
+                        }
+                        // codefuel: an inlined callee returned: back to its caller.
+                        ExecutionResult::Return(value) if self.inline_depth != 0 => {
+                            // SAFETY: the current frame, inlined, has finished.
+                            unsafe { self.inline_leave(vm) };
+                            self.push_value(value);
+                        }
+                        value => break Ok(value),
+                    }
+                    lasti_cell = self.lasti;
+                    units_ptr = self.code.instructions.units_ptr();
+                    arg_state.reset();
+                    idx = lasti_cell.load(Relaxed) as usize;
+                    continue;
                 }
                 // Instruction raised an exception
                 Err(exception) => {
@@ -5597,8 +5772,12 @@ impl ExecutingFrame<'_> {
                         .store(global_ver, atomic::Ordering::Release);
                     // Re-execute this instruction (it may now be INSTRUMENTED_RESUME)
                     self.update_lasti(|i| *i -= 1);
-                } else {
-                    self.trace_call_from_resume(vm, u32::from(arg))?;
+                } else if !self.call_traced {
+                    // codefuel: the common case (already traced, or tracing off) stays inline.
+                    self.call_traced = true;
+                    if vm.use_tracing.get() {
+                        self.trace_call_cold(vm, u32::from(arg))?;
+                    }
                 }
                 Ok(None)
             }
@@ -5611,7 +5790,8 @@ impl ExecutingFrame<'_> {
                         Some(value.clone()),
                     )?;
                 }
-                self.unwind_blocks(vm, UnwindReason::Returning { value })
+                // codefuel: what unwind_blocks(Returning) does, without its out-of-line call.
+                Ok(Some(ExecutionResult::Return(value)))
             }
             Instruction::SetAdd { i } => {
                 let item = self.pop_value();
@@ -11824,12 +12004,13 @@ impl ExecutingFrame<'_> {
         func: &Py<PyFunction>,
         extra_bytes: usize,
     ) -> bool {
-        match func.datastack_frame_size_bytes() {
-            Some(frame_size) => frame_size
-                .checked_add(extra_bytes)
-                .is_some_and(|size| vm.datastack_has_space(size)),
-            None => extra_bytes == 0 || vm.datastack_has_space(extra_bytes),
-        }
+        // codefuel: always yes. Every frame push grows the data stack by a chunk when the
+        // current one is full (DataStack::push_slow), so a full chunk is no reason to leave
+        // the specialized call for the generic one (argument Vec, heap frame, native
+        // recursion) as CPython must, whose unchecked push cannot grow. Before this, every
+        // call made at a chunk boundary (about every 35 frames deep on wasm) took that path.
+        let _ = (vm, func, extra_bytes);
+        true
     }
 
     #[inline]
@@ -12387,7 +12568,7 @@ impl ExecutingFrame<'_> {
     /// # Safety
     /// The object must remain alive until the borrowed ref is consumed.
     /// The compiler guarantees consumption within the same basic block.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     unsafe fn push_borrowed(&mut self, obj: &PyObject) {
         self.push_stackref_opt(Some(unsafe { PyStackRef::new_borrowed(obj) }));

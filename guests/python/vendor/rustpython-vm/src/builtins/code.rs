@@ -500,6 +500,10 @@ pub struct PyCode {
     /// this code cannot leave the slot unbalanced, so `with_frame` skips the
     /// exc_info save/restore. Computed once by scanning the instruction stream.
     pub has_exc_handling: bool,
+    /// codefuel: bytes of a data-stack frame for this code
+    /// (`frame::datastack_iframe_total_bytes` of its locals and stack depth). Computed once:
+    /// the CALL guard, the frame push and the frame release all need it on every call.
+    pub(crate) datastack_frame_bytes: usize,
 }
 
 impl Deref for PyCode {
@@ -628,6 +632,10 @@ impl PyCode {
                     | Instruction::InstrumentedEndAsyncFor
             )
         });
+        let datastack_frame_bytes = crate::frame::datastack_iframe_total_bytes(
+            code.localspluskinds.len(),
+            code.max_stackdepth as usize,
+        );
         Self {
             code,
             localsplus_names,
@@ -637,6 +645,7 @@ impl PyCode {
             monitoring_data: PyMutex::new(None),
             quickened: core::sync::atomic::AtomicBool::new(false),
             has_exc_handling,
+            datastack_frame_bytes,
         }
     }
 

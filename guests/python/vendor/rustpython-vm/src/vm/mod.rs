@@ -148,6 +148,21 @@ pub struct VirtualMachine {
     /// UnsafeCell because the VM is per-thread and no reference into the Vec
     /// is held across anything that could push to it.
     trampoline_stack: core::cell::UnsafeCell<Vec<SuspendedFrame>>,
+    /// codefuel: the callers of the frames a bytecode loop runs in its own activation
+    /// (`ExecutingFrame::inline_enter`), innermost last. Reused like `trampoline_stack`.
+    inline_stack: core::cell::UnsafeCell<Vec<InlineFrame>>,
+}
+
+/// codefuel: a frame suspended by a call its own bytecode loop took over: the loop runs the
+/// callee in the same activation and switches back here when the callee is done.
+pub(crate) struct InlineFrame {
+    /// The caller, to switch back to.
+    pub(crate) caller: *mut crate::frame::InterpreterFrame,
+    /// The callee's entry state, for `exit_iframe`.
+    pub(crate) state: IframeEntryState,
+    /// The function that owns what the callee's frame borrows (as `SuspendedFrame`'s
+    /// `callee_owner`); dropped once the callee's frame is released.
+    pub(crate) owner: PyObjectRef,
 }
 
 /// Non-owning frame pointer for the non-unix threading frames stack.
@@ -1086,6 +1101,11 @@ struct SuspendedFrame {
 // empty whenever no trampoline is running on the thread — so a VM handed to
 // another thread carries no frame pointers with it.
 unsafe impl Send for SuspendedFrame {}
+// SAFETY: as for `SuspendedFrame`: records are pushed and popped on one thread, and the
+// stack is empty whenever no bytecode loop runs on it.
+unsafe impl Send for InlineFrame {}
+// SAFETY: as above.
+unsafe impl Sync for InlineFrame {}
 // SAFETY: as above; no two threads ever reach the same record.
 unsafe impl Sync for SuspendedFrame {}
 
@@ -1285,6 +1305,7 @@ impl VirtualMachine {
             pending_tailcall_owner: core::cell::UnsafeCell::new(None),
             pending_gen_resume: core::cell::UnsafeCell::new(None),
             trampoline_stack: core::cell::UnsafeCell::new(Vec::new()),
+            inline_stack: core::cell::UnsafeCell::new(Vec::new()),
         };
 
         vm.builtins.init_dict(
@@ -1743,9 +1764,23 @@ impl VirtualMachine {
         *slot = Some(owner);
     }
 
+    /// codefuel: records the caller of a frame a bytecode loop now runs itself.
+    #[inline(always)]
+    pub(crate) fn inline_push(&self, frame: InlineFrame) {
+        // SAFETY: per-thread VM; no reference into the Vec outlives this call.
+        unsafe { (*self.inline_stack.get()).push(frame) }
+    }
+
+    /// codefuel: takes back the innermost record of `inline_push`.
+    #[inline(always)]
+    pub(crate) fn inline_pop(&self) -> InlineFrame {
+        // SAFETY: per-thread VM; no reference into the Vec outlives this call.
+        unsafe { (*self.inline_stack.get()).pop() }.expect("an inlined frame without a caller")
+    }
+
     /// Take the pending callee owner, resetting the side channel.
     #[inline(always)]
-    fn take_pending_tailcall_owner(&self) -> PyObjectRef {
+    pub(crate) fn take_pending_tailcall_owner(&self) -> PyObjectRef {
         unsafe { &mut *self.pending_tailcall_owner.get() }
             .take()
             .expect("TailCall without pending owner")
@@ -1807,7 +1842,7 @@ impl VirtualMachine {
 
     /// Take the pending tailcall frame pointer, resetting the side channel.
     #[inline(always)]
-    fn take_pending_tailcall(&self) -> *mut crate::frame::InterpreterFrame {
+    pub(crate) fn take_pending_tailcall(&self) -> *mut crate::frame::InterpreterFrame {
         self.pending_tailcall_frame
             .take()
             .expect("TailCall without pending frame")
@@ -2770,7 +2805,33 @@ impl VirtualMachine {
 
     /// Pop `iframe` from the frame chain: sync materialized state, restore
     /// exception, TLS unlink, GC tracking.
+    #[inline(always)]
     pub(crate) fn exit_iframe(&self, state: IframeEntryState) {
+        // codefuel: the common frame (never materialized, no exception slot to restore)
+        // only unlinks, inline. Nothing between the two `materialized` reads of the full
+        // path can materialize it then: that takes restore_exception running a `__del__`.
+        let materialized = unsafe {
+            let field_ptr = core::ptr::addr_of!((*state.iframe_ptr).materialized);
+            core::ptr::read_volatile(field_ptr as *const usize)
+        };
+        if materialized == 0 && !state.save_exc {
+            #[allow(unused_imports)]
+            use rustpython_common::atomic::Radium;
+            unsafe {
+                (*state.iframe_ptr)
+                    .previous
+                    .store(0, core::sync::atomic::Ordering::Relaxed);
+            }
+            let _ = crate::vm::thread::set_current_frame(state.old_chain);
+            self.recursion_depth.update(|d| d - 1);
+            return;
+        }
+        self.exit_iframe_full(state);
+    }
+
+    /// `exit_iframe` for a materialized frame or one that restores an exception.
+    #[inline(never)]
+    fn exit_iframe_full(&self, state: IframeEntryState) {
         let IframeEntryState {
             iframe_ptr,
             old_chain,
