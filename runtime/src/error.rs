@@ -82,6 +82,19 @@ pub enum Error {
         /// The guest's name.
         guest: &'static str,
     },
+    /// The memory limit is below what the guest's snapshot starts with.
+    #[error(
+        "a memory limit of {limit_mib} MiB is below the {needed_mib} MiB the {guest} guest \
+         starts with (its initialized interpreter); give it at least {needed_mib} MiB"
+    )]
+    MemoryBelowGuest {
+        /// The limit asked for, in MiB (rounded down).
+        limit_mib: u64,
+        /// The guest's initial memory, in MiB (rounded up).
+        needed_mib: u64,
+        /// The guest's name.
+        guest: &'static str,
+    },
     /// A guest instance (for a session) could not be made.
     #[error("could not instantiate the Python guest")]
     Instantiate {

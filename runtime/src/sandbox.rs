@@ -147,6 +147,8 @@ struct Guest {
     kind: GuestKind,
     engine: Engine,
     pre: InstancePre<HostState>,
+    /// Bytes of linear memory the snapshot starts with: a smaller memory limit cannot run.
+    initial_memory_bytes: u64,
     metering: bool,
     residency: Residency,
 }
@@ -286,11 +288,18 @@ impl Sandbox {
             .and_then(|linker| linker.instantiate_pre(&module))
             .map_err(Error::guest("linking the guest's imports"))?;
         start_epoch_ticker(&engine)?;
+        let initial_memory_bytes = match module.get_export("memory") {
+            Some(wasmtime::ExternType::Memory(memory)) => {
+                memory.minimum().saturating_mul(memory.page_size())
+            }
+            _ => 0,
+        };
         Ok(Sandbox {
             guest: Guest {
                 kind: config.guest,
                 engine,
                 pre,
+                initial_memory_bytes,
                 metering: config.metering,
                 residency: Residency::new(config.keep_resident_bytes),
             },
@@ -307,10 +316,13 @@ impl Sandbox {
     ///
     /// # Errors
     ///
-    /// Only host-side failures: the run panics ([`Error::Panicked`]; the panic is
-    /// contained), the thread's deep stack cannot be mapped ([`Error::RunnerStack`]), or
-    /// wasmtime refuses to set the run's fuel ([`Error::Internal`]).
+    /// [`Error::MemoryBelowGuest`] when `limits` give less memory than the guest starts
+    /// with; otherwise only host-side failures: the run panics ([`Error::Panicked`]; the
+    /// panic is contained), the thread's deep stack cannot be mapped
+    /// ([`Error::RunnerStack`]), or wasmtime refuses to set the run's fuel
+    /// ([`Error::Internal`]).
     pub fn run(&self, program: Program, limits: &Limits) -> Result<RunOutcome> {
+        self.guest.check_memory(limits)?;
         let _slot = self.slots.acquire();
         runner::on_runner_contained(|| self.guest.run(program, limits))?
     }
@@ -334,6 +346,18 @@ impl Sandbox {
 }
 
 impl Guest {
+    /// [`Error::MemoryBelowGuest`] when `limits` cannot hold the snapshot's memory.
+    fn check_memory(&self, limits: &Limits) -> Result<()> {
+        if limits.memory_bytes < self.initial_memory_bytes {
+            return Err(Error::MemoryBelowGuest {
+                limit_mib: limits.memory_bytes >> 20,
+                needed_mib: self.initial_memory_bytes.div_ceil(1 << 20),
+                guest: self.kind.name(),
+            });
+        }
+        Ok(())
+    }
+
     /// One run of `program`, on a runner, in a pool slot the caller holds.
     fn run(&self, program: Program, limits: &Limits) -> Result<RunOutcome> {
         let started = Instant::now();
@@ -428,11 +452,13 @@ impl<'s> Lease<'s> {
     ///
     /// # Errors
     ///
+    /// [`Error::MemoryBelowGuest`] when `limits` give less memory than the guest starts with;
     /// [`Error::TooManySessions`] when [`SESSIONS_PER_LEASE`] sessions of this lease are
     /// alive; [`Error::NotOnRunner`] off a runner thread (see [`on_runner`](crate::on_runner));
     /// [`Error::Instantiate`] when the instance cannot be made (a host-side failure);
     /// [`Error::Guest`] when the guest exports no `codefuel_call`.
     pub fn session(&self, limits: &Limits) -> Result<Session<'s>> {
+        self.guest.check_memory(limits)?;
         let live = &self.shared.live;
         if live.get() >= SESSIONS_PER_LEASE {
             return Err(Error::TooManySessions {

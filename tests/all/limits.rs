@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use codefuel_runtime::{Limits, Verdict};
-use codefuel_tests::{run, run_with, small_fuel, stdout};
+use codefuel_tests::{run, run_with, sandbox, small_fuel, stdout};
 
 #[test]
 fn infinite_loop_exhausts_fuel() {
@@ -56,6 +56,29 @@ fn impossible_allocation_raises_memory_error_like_cpython() {
     let outcome = run_with(source, &limits);
     assert!(outcome.verdict.is_success(), "{outcome:?}");
     assert_eq!(stdout(&outcome), "caught\n");
+}
+
+#[test]
+fn a_memory_limit_below_the_guests_own_memory_is_a_clear_error() {
+    // The snapshot starts with its interpreter's memory (~95 MiB for RustPython): a smaller
+    // cap could never run anything. Before, wasmtime's "minimum size exceeds memory limits".
+    let limits = Limits::default().with_memory_bytes(16 << 20);
+    let error = sandbox()
+        .run(codefuel_runtime::Program::new("print(1)\n"), &limits)
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            codefuel_runtime::Error::MemoryBelowGuest { limit_mib: 16, .. }
+        ),
+        "{error}"
+    );
+    assert!(error.to_string().contains("give it at least"), "{error}");
+    let lease = sandbox().lease();
+    assert!(matches!(
+        lease.session(&limits),
+        Err(codefuel_runtime::Error::MemoryBelowGuest { .. })
+    ));
 }
 
 #[test]
