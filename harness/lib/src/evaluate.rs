@@ -296,15 +296,15 @@ pub fn evaluate(
             let problem = dataset.get(&sample.task_id).expect("samples are matched");
             let split_truth = truth.tasks[&sample.task_id].split(split);
             let started = std::time::Instant::now();
-            let result = check_split(
+            let run = SplitRun {
                 dataset,
                 problem,
-                split_truth,
-                &sample.solution,
-                worker,
+                truth: split_truth,
+                solution: &sample.solution,
                 options,
-            )
-            .with_context(|| format!("{} ({})", sample.origin, split.name()));
+            };
+            let result = check_split(&run, worker)
+                .with_context(|| format!("{} ({})", sample.origin, split.name()));
             if options.profile
                 && let Ok(r) = &result
             {
@@ -489,6 +489,21 @@ struct JudgeHeader<'a> {
     atol: f64,
 }
 
+/// One sample on one split, with what judging it needs besides a worker.
+#[derive(Clone, Copy)]
+pub struct SplitRun<'a> {
+    /// The dataset the problem is from (its quirks decide some verdicts).
+    pub dataset: &'a Dataset,
+    /// The task.
+    pub problem: &'a Problem,
+    /// The split's ground truth: fuel per input and the expected outputs.
+    pub truth: &'a SplitTruth,
+    /// The sample's code.
+    pub solution: &'a str,
+    /// Limits and checking options.
+    pub options: &'a EvalOptions,
+}
+
 /// Runs one sample on one split.
 ///
 /// The sample runs in an untrusted session that never sees an expected output: the host
@@ -496,24 +511,9 @@ struct JudgeHeader<'a> {
 /// as a typed value. Outputs identical to the expected ones pass on the host; the others are
 /// judged with evalplus's rules in a trusted session that never runs the sample. A call that
 /// traps ends the session; with `test_details` a new one continues from the next input.
-pub fn check_split(
-    dataset: &Dataset,
-    problem: &Problem,
-    truth: &SplitTruth,
-    solution: &str,
-    worker: &mut Worker<'_>,
-    options: &EvalOptions,
-) -> Result<SplitResult> {
+pub fn check_split(run: &SplitRun<'_>, worker: &mut Worker<'_>) -> Result<SplitResult> {
     let mut exec_fuel = 0;
-    let mut result = judge_split(
-        dataset,
-        problem,
-        truth,
-        solution,
-        worker,
-        options,
-        &mut exec_fuel,
-    )?;
+    let mut result = judge_split(run, worker, &mut exec_fuel)?;
     result.exec_fuel = exec_fuel;
     Ok(result)
 }
@@ -521,14 +521,17 @@ pub fn check_split(
 /// [`check_split`]'s work; `exec_fuel` gets the most fuel the module-level code used in one
 /// session (a new session runs it again).
 fn judge_split(
-    dataset: &Dataset,
-    problem: &Problem,
-    truth: &SplitTruth,
-    solution: &str,
+    run: &SplitRun<'_>,
     worker: &mut Worker<'_>,
-    options: &EvalOptions,
     exec_fuel: &mut u64,
 ) -> Result<SplitResult> {
+    let SplitRun {
+        dataset,
+        problem,
+        truth,
+        solution,
+        options,
+    } = *run;
     let limits: Vec<u64> = truth
         .fuel
         .iter()
