@@ -142,8 +142,10 @@ fn a_program_that_tampers_with_the_workspace_spoils_only_its_own_files() {
 
 #[test]
 fn files_count_against_the_memory_cap() {
-    let source = "f = open('big.bin', 'wb')\nchunk = b'x' * (1 << 20)\nfor _ in range(200):\n    f.write(chunk)\n";
-    let limits = Limits::default().with_memory_bytes(64 << 20);
+    // 300 MiB of file under a 160 MiB cap (above the ~95 MiB the guest starts with: a cap
+    // below that refuses the run, `limits.rs`).
+    let source = "f = open('big.bin', 'wb')\nchunk = b'x' * (1 << 20)\nfor _ in range(300):\n    f.write(chunk)\n";
+    let limits = Limits::default().with_memory_bytes(160 << 20);
     let outcome = run_in(source, &[], &["big.bin"], &limits);
     assert_eq!(outcome.verdict, Verdict::MemoryLimit, "{outcome:?}");
     assert!(outcome.files.is_empty());
