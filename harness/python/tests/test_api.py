@@ -37,7 +37,8 @@ def test_program_failures_are_verdicts_not_exceptions():
     spin = codefuel.run("while True:\n    pass", fuel=50_000_000)
     assert spin.verdict == "fuel_exhausted" and spin.exit_code is None
     assert spin.fuel >= 50_000_000
-    big = codefuel.run("x = bytearray(64 << 20)", memory_mb=32)
+    # 160 MiB: above the ~95 MiB the guest starts with (a smaller cap is refused outright).
+    big = codefuel.run("x = bytearray(300 << 20)", memory_mb=160)
     assert big.verdict == "memory_limit"
 
 
