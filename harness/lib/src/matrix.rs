@@ -410,12 +410,6 @@ impl Worker<'_> {
         trusted.set_memory_limit(held.saturating_add(memory_bytes));
         let answer = trusted.call(&request, fuel.max(1));
         trusted.set_memory_limit(codefuel_runtime::MAX_MEMORY_BYTES);
-        let memory_error = matches!(answer.result.as_deref(), Ok(b"EMemoryError"));
-        if memory_error
-            || trusted.memory_bytes() > held.saturating_add(driver::TEMPLATE_GROWTH_KEPT)
-        {
-            self.end_trusted();
-        }
         let result = match answer.result.as_deref() {
             Ok(b"R1") => Ok(true),
             Ok(b"R0") => Ok(false),
@@ -424,6 +418,13 @@ impl Worker<'_> {
             Ok(_) => Err((CellStatus::Error, Some("comparison failed".into()))),
             Err(verdict) => Err(trap_status(verdict)),
         };
+        // A MemoryError or a grown session: drop it, so no test keeps a worker's memory.
+        let memory_error = matches!(&result, Err((_, Some(name))) if name == "MemoryError");
+        if memory_error
+            || trusted.memory_bytes() > held.saturating_add(driver::TEMPLATE_GROWTH_KEPT)
+        {
+            self.end_trusted();
+        }
         Ok((result, answer.fuel))
     }
 }
