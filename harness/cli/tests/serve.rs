@@ -246,6 +246,14 @@ fn bad_requests_get_clear_errors_and_the_server_lives_on() {
     assert_eq!(timeout.status, 400);
     let memory = server.post("/run_code", &run_code("1", json!({"memory_limit_MB": 0})));
     assert_eq!(memory.status, 400);
+    // Positive, but below what the guest itself starts with: the caller's to fix, not a 500.
+    let below_guest = server.post("/run_code", &run_code("1", json!({"memory_limit_MB": 16})));
+    assert!(
+        below_guest.status == 400 && below_guest.body.contains("give it at least"),
+        "{} {}",
+        below_guest.status,
+        below_guest.body
+    );
     for (extra, message) in [
         (json!({"files": ["a"]}), "\\\"files\\\" must be an object"),
         (json!({"files": {"a": 1}}), "must be a base64 string"),

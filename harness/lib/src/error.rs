@@ -23,10 +23,23 @@ pub enum Error {
     Input(String),
     /// The sandbox could not be set up (its message says what failed).
     #[error(transparent)]
-    Sandbox(#[from] codefuel_runtime::Error),
+    Sandbox(codefuel_runtime::Error),
     /// Anything else (a bug, or the host failing); the message carries the context chain.
     #[error("{0}")]
     Internal(String),
+}
+
+/// A runtime error is [`Error::Sandbox`], except the ones the caller causes and can fix by
+/// changing the request (a memory limit below what the guest itself starts with, a guest this
+/// binary was built without) are [`Error::Input`]: an HTTP 400, not a 500.
+impl From<codefuel_runtime::Error> for Error {
+    fn from(error: codefuel_runtime::Error) -> Self {
+        match error {
+            codefuel_runtime::Error::MemoryBelowGuest { .. }
+            | codefuel_runtime::Error::GuestNotBuilt { .. } => Error::Input(error.to_string()),
+            other => Error::Sandbox(other),
+        }
+    }
 }
 
 /// `Result` with the library's [`Error`].
@@ -68,7 +81,7 @@ impl Error {
             return Error::Input(message);
         }
         match error.downcast::<codefuel_runtime::Error>() {
-            Ok(runtime) => Error::Sandbox(runtime),
+            Ok(runtime) => Error::from(runtime),
             Err(_) => Error::Internal(message),
         }
     }
