@@ -2966,6 +2966,28 @@ pub(crate) enum Flatten {
     CallAndGenResume,
 }
 
+/// codefuel: the opcodes `ExecutingFrame::execute_simple` runs, by opcode number.
+static SIMPLE_OPCODES: [bool; 256] = {
+    let mut table = [false; 256];
+    let simple = [
+        Opcode::LoadFastBorrow,
+        Opcode::LoadFastBorrowLoadFastBorrow,
+        Opcode::LoadSmallInt,
+        Opcode::StoreFast,
+        Opcode::PopTop,
+        Opcode::Nop,
+        Opcode::NotTaken,
+        Opcode::LoadConstMortal,
+        Opcode::LoadConstImmortal,
+    ];
+    let mut i = 0;
+    while i < simple.len() {
+        table[simple[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 #[inline]
 fn specialization_compact_int_value(i: &Py<PyInt>) -> Option<isize> {
     // _PyLong_IsCompact(): a one-digit PyLong (base 2^30),
@@ -3740,82 +3762,106 @@ impl ExecutingFrame<'_> {
             // tracing was already on, so it costs nothing on the hot path).
             let mut tracing = vm.use_tracing.get();
 
-            // Fire 'line' trace event when line number changes.
-            // Only fire if this frame has a per-frame trace function set
-            // (frames entered before sys.settrace() have trace=None).
-            // Skip RESUME – it should not generate user-visible line events.
-            // Skip NO_LOCATION units (addr2line == -1); the locations table
-            // fills those with a dummy line, which would emit a 'line'
-            // event whose f_lineno is None.
-            if tracing
-                && self.trace_is_set(vm)
-                && self.trace_lines_is_set()
-                && !matches!(
-                    self.code.instructions.read_op(idx),
-                    Instruction::Resume { .. } | Instruction::InstrumentedResume
-                )
-            {
-                let line = self.code.addr2line(idx as i32 * 2);
-                if line >= 0 && line as u32 != self.prev_line.get() {
-                    self.prev_line.set(line as u32);
-                    match vm.trace_event(crate::protocol::TraceEvent::Line, None) {
-                        Ok(_) => {}
-                        Err(exception) => {
-                            if let Some((loc, _end_loc)) = self.code.locations.get(idx) {
-                                let next = exception.traceback();
-                                let new_traceback = PyTraceback::new(
-                                    next,
-                                    self.frame_object(vm),
-                                    idx as i32 * 2,
-                                    loc.line,
-                                );
-                                exception.set_traceback(Some(new_traceback.into_ref(&vm.ctx)));
-                            }
-                            match self.unwind_blocks(
-                                vm,
-                                UnwindReason::Raising {
-                                    exception,
-                                    offset: idx as u32,
-                                },
-                            ) {
-                                Ok(None) => {
-                                    arg_state.reset();
-                                    idx = lasti_cell.load(Relaxed) as usize;
-                                    continue;
-                                }
-                                Ok(Some(value)) => break Ok(value),
-                                Err(e) => break Err(e),
-                            }
-                        }
-                    }
-                    // The trace callback may have toggled tracing (e.g. via
-                    // sys.settrace(None)); refresh before the opcode-trace check
-                    // below reuses this flag.
-                    tracing = vm.use_tracing.get();
-                    // Trace callback may have changed lasti via set_f_lineno.
-                    // Re-read and restart the loop from the new position.
-                    if lasti_cell.load(Relaxed) != (idx as u32 + 1) {
-                        // set_f_lineno defers stack unwinding because we hold
-                        // the state mutex.  Perform it now.
-                        let pops = self.pending_stack_pops();
-                        if pops > 0 {
-                            let from_stack = self.pending_unwind_from_stack();
-                            self.unwind_stack_for_lineno(pops as usize, from_stack, vm);
-                            self.set_pending_stack_pops(0);
-                        }
-                        arg_state.reset();
-                        idx = lasti_cell.load(Relaxed) as usize;
-                        continue;
-                    }
-                }
-            }
             // One aligned acquire load fetches opcode and arg together; two
             // separate atomic reads would force the instruction array pointer
             // to be re-loaded across the acquire barrier.
             // SAFETY: `idx` is a position this code object's own control flow
             // produced, so it is in bounds of the instruction array, and
             // `units_ptr` stays valid for as long as `self.code` is borrowed.
-            let unit = unsafe { bytecode::CodeUnits::read_unit_from(units_ptr, idx) };
+            let mut unit = unsafe { bytecode::CodeUnits::read_unit_from(units_ptr, idx) };
+
+            // codefuel: both trace events sit under this one test of `tracing`
+            // (upstream tested it again after decoding), so an untraced
+            // instruction pays for one branch.
+            if tracing {
+                // Fire 'line' trace event when line number changes.
+                // Only fire if this frame has a per-frame trace function set
+                // (frames entered before sys.settrace() have trace=None).
+                // Skip RESUME – it should not generate user-visible line events.
+                // Skip NO_LOCATION units (addr2line == -1); the locations table
+                // fills those with a dummy line, which would emit a 'line'
+                // event whose f_lineno is None.
+                if self.trace_is_set(vm)
+                    && self.trace_lines_is_set()
+                    && !matches!(
+                        self.code.instructions.read_op(idx),
+                        Instruction::Resume { .. } | Instruction::InstrumentedResume
+                    )
+                {
+                    let line = self.code.addr2line(idx as i32 * 2);
+                    if line >= 0 && line as u32 != self.prev_line.get() {
+                        self.prev_line.set(line as u32);
+                        match vm.trace_event(crate::protocol::TraceEvent::Line, None) {
+                            Ok(_) => {}
+                            Err(exception) => {
+                                if let Some((loc, _end_loc)) = self.code.locations.get(idx) {
+                                    let next = exception.traceback();
+                                    let new_traceback = PyTraceback::new(
+                                        next,
+                                        self.frame_object(vm),
+                                        idx as i32 * 2,
+                                        loc.line,
+                                    );
+                                    exception.set_traceback(Some(new_traceback.into_ref(&vm.ctx)));
+                                }
+                                match self.unwind_blocks(
+                                    vm,
+                                    UnwindReason::Raising {
+                                        exception,
+                                        offset: idx as u32,
+                                    },
+                                ) {
+                                    Ok(None) => {
+                                        arg_state.reset();
+                                        idx = lasti_cell.load(Relaxed) as usize;
+                                        continue;
+                                    }
+                                    Ok(Some(value)) => break Ok(value),
+                                    Err(e) => break Err(e),
+                                }
+                            }
+                        }
+                        // The trace callback may have toggled tracing (e.g. via
+                        // sys.settrace(None)); refresh before the opcode-trace check
+                        // below reuses this flag.
+                        tracing = vm.use_tracing.get();
+                        // The callback may also have rewritten this instruction
+                        // (instrumentation): decode what is there now.
+                        // SAFETY: as for the read above.
+                        unit = unsafe { bytecode::CodeUnits::read_unit_from(units_ptr, idx) };
+                        // Trace callback may have changed lasti via set_f_lineno.
+                        // Re-read and restart the loop from the new position.
+                        if lasti_cell.load(Relaxed) != (idx as u32 + 1) {
+                            // set_f_lineno defers stack unwinding because we hold
+                            // the state mutex.  Perform it now.
+                            let pops = self.pending_stack_pops();
+                            if pops > 0 {
+                                let from_stack = self.pending_unwind_from_stack();
+                                self.unwind_stack_for_lineno(pops as usize, from_stack, vm);
+                                self.set_pending_stack_pops(0);
+                            }
+                            arg_state.reset();
+                            idx = lasti_cell.load(Relaxed) as usize;
+                            continue;
+                        }
+                    }
+                }
+                // The line event may have switched tracing off.
+                if tracing {
+                    // Fire 'opcode' trace event for sys.settrace when f_trace_opcodes
+                    // is set. Skip RESUME and ExtendedArg
+                    // (_Py_call_instrumentation_instruction).
+                    if self.trace_is_set(vm)
+                        && self.trace_opcodes_is_set()
+                        && !matches!(
+                            unit.op.into(),
+                            Opcode::Resume | Opcode::InstrumentedResume | Opcode::ExtendedArg
+                        )
+                    {
+                        vm.trace_event(crate::protocol::TraceEvent::Opcode, None)?;
+                    }
+                }
+            }
             let op = unit.op;
             let arg = arg_state.extend(unit.arg);
             let mut do_extend_arg = false;
@@ -3829,21 +3875,6 @@ impl ExecutingFrame<'_> {
             // value this unconditional prev_line write used to compute.
             // prev_line itself is now only touched on the (cold) tracing
             // path, where it deduplicates consecutive 'line' events.
-
-            if tracing {
-                // Fire 'opcode' trace event for sys.settrace when f_trace_opcodes
-                // is set. Skip RESUME and ExtendedArg
-                // (_Py_call_instrumentation_instruction).
-                if self.trace_is_set(vm)
-                    && self.trace_opcodes_is_set()
-                    && !matches!(
-                        op.into(),
-                        Opcode::Resume | Opcode::InstrumentedResume | Opcode::ExtendedArg
-                    )
-                {
-                    vm.trace_event(crate::protocol::TraceEvent::Opcode, None)?;
-                }
-            }
 
             // The body is out of line so that the signal/QSBR/GC code it
             // pulls in does not sit inside the dispatch loop, where it
@@ -3915,6 +3946,20 @@ impl ExecutingFrame<'_> {
                 let op_byte = u8::from(op);
                 crate::opcode_histogram::record(prev_op, op_byte);
                 prev_op = op_byte;
+            }
+            // codefuel: the simplest instructions finish here and go straight
+            // to the next one, without the `FrameResult` that
+            // `execute_instruction` returns through memory and the cache-entry
+            // lookup below (about a sixth of what a LOAD_FAST costs in wasm).
+            // A table lookup first: a second `match` here cost every other
+            // instruction a second dispatch.
+            if SIMPLE_OPCODES[usize::from(u8::from(op))] && self.execute_simple(op, arg, vm) {
+                debug_assert!(op.cache_entries() == 0 && !do_extend_arg);
+                arg_state.reset();
+                // As below: a value dropped by the instruction (a `__del__`)
+                // cannot move this frame, but the next index is read the same way.
+                idx = lasti_cell.load(Relaxed) as usize;
+                continue;
             }
             let result = self.execute_instruction(op, arg, &mut do_extend_arg, vm);
             // Skip inline cache entries if instruction fell through (no jump).
@@ -12079,13 +12124,13 @@ impl ExecutingFrame<'_> {
         // Move args directly from the caller's stack into callee fastlocals,
         // avoiding an intermediate buffer.
         {
-            let fastlocals = callee_iframe.localsplus.fastlocals_mut();
-            for (dst, arg) in fastlocals[base..effective_nargs]
-                .iter_mut()
-                .zip(self.pop_multiple(nargs as usize))
-            {
-                *dst = Some(arg);
+            // codefuel: popped one by one, last argument first, into their slots
+            // (the same moves as draining them in order, without the iterator).
+            for slot in (base..effective_nargs).rev() {
+                let arg = self.pop_value();
+                callee_iframe.localsplus.fastlocals_mut()[slot] = Some(arg);
             }
+            let fastlocals = callee_iframe.localsplus.fastlocals_mut();
             let self_or_null = self.pop_value_opt();
             debug_assert_eq!(self_or_null.is_some(), self_or_null_is_some);
             if self_or_null.is_some() {
@@ -12590,12 +12635,23 @@ impl ExecutingFrame<'_> {
                 "local variable '{varname}' referenced before assignment"
             ))
         }
+        if self.try_push_local(idx) {
+            Ok(())
+        } else {
+            Err(unbound(self.code.varnames[idx], vm))
+        }
+    }
+
+    /// [`Self::push_local`] without the error: false, and nothing pushed, when the
+    /// local is unbound.
+    #[inline(always)]
+    fn try_push_local(&mut self, idx: usize) -> bool {
         if BORROW_LOCAL_LOADS {
             // Take the address out of the slot before the push needs `&mut
             // self`; the borrow of `localsplus` ends with this statement.
             let obj: *const PyObject = match self.localsplus.fastlocals()[idx].as_ref() {
                 Some(obj) => obj.as_object(),
-                None => return Err(unbound(self.code.varnames[idx], vm)),
+                None => return false,
             };
             // SAFETY: the fastlocals slot owns a strong count on `obj` and,
             // per the borrow invariant on `PyStackRef`, cannot release it
@@ -12604,11 +12660,64 @@ impl ExecutingFrame<'_> {
         } else {
             let obj = match self.localsplus.fastlocals()[idx].clone() {
                 Some(obj) => obj,
-                None => return Err(unbound(self.code.varnames[idx], vm)),
+                None => return false,
             };
             self.push_value(obj);
         }
-        Ok(())
+        true
+    }
+
+    /// codefuel: runs `op` if it is one of the instructions that cannot raise,
+    /// have no inline cache entries and never jump, exactly as
+    /// `execute_instruction` would, and says whether it did. A load of an
+    /// unbound local is left to `execute_instruction`, which raises.
+    #[inline(always)]
+    fn execute_simple(
+        &mut self,
+        op: Instruction,
+        arg: bytecode::OpArg,
+        vm: &VirtualMachine,
+    ) -> bool {
+        match op {
+            Instruction::LoadFastBorrow { var_num } => {
+                self.try_push_local(var_num.get(arg).as_usize())
+            }
+            Instruction::LoadFastBorrowLoadFastBorrow { var_nums } => {
+                let (idx1, idx2) = var_nums.get(arg).indexes();
+                let (idx1, idx2) = (idx1.as_usize(), idx2.as_usize());
+                let fastlocals = self.localsplus.fastlocals();
+                if fastlocals[idx1].is_none() || fastlocals[idx2].is_none() {
+                    return false;
+                }
+                self.try_push_local(idx1) && self.try_push_local(idx2)
+            }
+            Instruction::LoadSmallInt { i: idx } => {
+                // As in execute_instruction: cached small integers live for the whole
+                // Context, so the value stack borrows them.
+                let value = vm.ctx.cached_int(idx.get(arg) as i32);
+                unsafe { self.push_borrowed(value.as_object()) };
+                true
+            }
+            Instruction::StoreFast { var_num } => {
+                // pop_value_opt: allows NULL from LoadFastAndClear restore path
+                let value = self.pop_value_opt();
+                let idx = var_num.get(arg);
+                self.localsplus.debug_audit_local_release(idx.as_usize());
+                let fastlocals = self.localsplus.fastlocals_mut();
+                fastlocals[idx] = value;
+                true
+            }
+            Instruction::PopTop => {
+                self.pop_stackref();
+                true
+            }
+            Instruction::Nop | Instruction::NotTaken => true,
+            Instruction::LoadConstMortal | Instruction::LoadConstImmortal => {
+                self.push_value(self.code.constants[u32::from(arg).into()].clone().into());
+                true
+            }
+            _ => false,
+        }
     }
 
     #[inline(always)]
