@@ -2705,6 +2705,25 @@ fn exec_iframe<'a>(
     flatten: Flatten,
     vm: &VirtualMachine,
 ) -> ExecutingFrame<'a> {
+    exec_iframe_known(iframe, flatten, None, vm)
+}
+
+/// The namespaces of a frame and the `builtins_dict` worked out for them.
+type KnownNamespaces<'a> = (
+    *const Py<PyDict>,
+    *const PyObject,
+    Option<&'a PyExact<PyDict>>,
+);
+
+/// `exec_iframe`, given the `builtins_dict` already worked out for `known`'s globals and
+/// builtins (codefuel: a call inside one module keeps both, so the caller's answer holds).
+#[inline(always)]
+fn exec_iframe_known<'a>(
+    iframe: &'a mut InterpreterFrame,
+    flatten: Flatten,
+    known: Option<KnownNamespaces<'a>>,
+    vm: &VirtualMachine,
+) -> ExecutingFrame<'a> {
     // Raw pointer deref, not `iframe.code()`, so the later `&mut`
     // localsplus/prev_line borrows are not aliasing a live `&self`.
     // SAFETY: established by `new` / `init_iframe_ptrs`.
@@ -2720,12 +2739,18 @@ fn exec_iframe<'a>(
             },
         )
     };
-    let builtins_dict = if globals.class().is(vm.ctx.types.dict_type) {
-        builtins
+    // A frame's globals and builtins never change while it runs, and a dict's class cannot
+    // be reassigned, so the answer for the same two objects is the same.
+    let builtins_dict = match known {
+        Some((known_globals, known_builtins, known_dict))
+            if core::ptr::eq(known_globals, globals) && core::ptr::eq(known_builtins, builtins) =>
+        {
+            known_dict
+        }
+        _ if globals.class().is(vm.ctx.types.dict_type) => builtins
             .downcast_ref_if_exact::<PyDict>(vm)
-            .map(|d| unsafe { PyExact::ref_unchecked(d) })
-    } else {
-        None
+            .map(|d| unsafe { PyExact::ref_unchecked(d) }),
+        _ => None,
     };
     let iframe_ptr = iframe as *const InterpreterFrame;
     ExecutingFrame {
@@ -3666,8 +3691,13 @@ impl ExecutingFrame<'_> {
     #[inline(always)]
     unsafe fn switch_to(&mut self, iframe: *mut InterpreterFrame, vm: &VirtualMachine) {
         let depth = self.inline_depth;
+        let known = (
+            self.globals as *const Py<PyDict>,
+            self.builtins as *const PyObject,
+            self.builtins_dict,
+        );
         // SAFETY: the caller's contract.
-        *self = exec_iframe(unsafe { &mut *iframe }, self.flatten, vm);
+        *self = exec_iframe_known(unsafe { &mut *iframe }, self.flatten, Some(known), vm);
         self.inline_depth = depth;
     }
 
@@ -6917,7 +6947,17 @@ impl ExecutingFrame<'_> {
                         return self.execute_call_vectorcall(nargs, vm);
                     }
                     if self.flatten == Flatten::CallAndGenResume && !func.is_generator_like() {
-                        self.tailcall_prepare_frame(nargs, self_or_null_is_some, vm);
+                        // codefuel: the function the guards above checked, not found
+                        // and downcast a second time.
+                        let func: *const Py<PyFunction> = func;
+                        // SAFETY: `func` is the callable on this frame's stack, which
+                        // tailcall_prepare_frame pops last.
+                        self.tailcall_prepare_frame(
+                            unsafe { &*func },
+                            nargs,
+                            self_or_null_is_some,
+                            vm,
+                        );
                         return Ok(Some(ExecutionResult::TailCall));
                     }
                     // Recursive path: pop args and call.
@@ -12081,20 +12121,17 @@ impl ExecutingFrame<'_> {
     /// `vm.pending_tailcall_frame`.
     ///
     /// The callable must be at stack position `nargs + 1` (already validated).
+    /// `func` is that callable (at `nargs + 1`), as the CALL's guards found it.
     fn tailcall_prepare_frame(
         &mut self,
+        func: &Py<PyFunction>,
         nargs: u32,
         self_or_null_is_some: bool,
         vm: &VirtualMachine,
     ) {
         let base = usize::from(self_or_null_is_some);
         let effective_nargs = nargs as usize + base;
-
-        // Peek at the callable (still on the stack) to build the callee
-        // frame. The callable stays on the caller's stack until we're done
-        // constructing the callee.
-        let callable = self.nth_value(nargs + 1);
-        let func = callable.downcast_ref_if_exact::<PyFunction>(vm).unwrap();
+        debug_assert!(self.nth_value(nargs + 1).is(func));
 
         let code: &Py<PyCode> = &func.code;
 
