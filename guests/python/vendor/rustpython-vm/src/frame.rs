@@ -3004,6 +3004,14 @@ static SIMPLE_OPCODES: [bool; 256] = {
         Opcode::NotTaken,
         Opcode::LoadConstMortal,
         Opcode::LoadConstImmortal,
+        Opcode::LoadFast,
+        Opcode::LoadFastCheck,
+        Opcode::StoreFastLoadFast,
+        Opcode::StoreFastStoreFast,
+        Opcode::Resume,
+        Opcode::ResumeCheck,
+        Opcode::LoadGlobalModule,
+        Opcode::LoadGlobalBuiltin,
     ];
     let mut i = 0;
     while i < simple.len() {
@@ -3983,13 +3991,17 @@ impl ExecutingFrame<'_> {
             // lookup below (about a sixth of what a LOAD_FAST costs in wasm).
             // A table lookup first: a second `match` here cost every other
             // instruction a second dispatch.
-            if SIMPLE_OPCODES[usize::from(u8::from(op))] && self.execute_simple(op, arg, vm) {
-                debug_assert!(op.cache_entries() == 0 && !do_extend_arg);
-                arg_state.reset();
-                // As below: a value dropped by the instruction (a `__del__`)
-                // cannot move this frame, but the next index is read the same way.
-                idx = lasti_cell.load(Relaxed) as usize;
-                continue;
+            if SIMPLE_OPCODES[usize::from(u8::from(op))] {
+                let advance = self.execute_simple(op, arg, vm);
+                if advance != 0 {
+                    debug_assert!(advance == 1 + op.cache_entries() && !do_extend_arg);
+                    arg_state.reset();
+                    // As below: a value dropped by the instruction (a `__del__`)
+                    // cannot move this frame, but the next index is read the same
+                    // way, then past the instruction's cache entries.
+                    idx = lasti_cell.load(Relaxed) as usize + (advance - 1);
+                    continue;
+                }
             }
             let result = self.execute_instruction(op, arg, &mut do_extend_arg, vm);
             // Skip inline cache entries if instruction fell through (no jump).
@@ -9856,7 +9868,7 @@ impl ExecutingFrame<'_> {
                 if let (Some(a), Some(b)) = (
                     a_ref.downcast_ref_if_exact::<PyInt>(vm),
                     b_ref.downcast_ref_if_exact::<PyInt>(vm),
-                ) && let Some(result) = Self::int_floordiv(a.as_bigint(), b.as_bigint(), vm)
+                ) && let Some(result) = Self::int_floordiv(a, b, vm)
                 {
                     Ok(result)
                 } else if matches!(op, bytecode::BinaryOperator::FloorDivide) {
@@ -9869,7 +9881,7 @@ impl ExecutingFrame<'_> {
                 if let (Some(a), Some(b)) = (
                     a_ref.downcast_ref_if_exact::<PyInt>(vm),
                     b_ref.downcast_ref_if_exact::<PyInt>(vm),
-                ) && let Some(result) = Self::int_mod(a.as_bigint(), b.as_bigint(), vm)
+                ) && let Some(result) = Self::int_mod(a, b, vm)
                 {
                     Ok(result)
                 } else if matches!(op, bytecode::BinaryOperator::Remainder) {
@@ -9948,13 +9960,13 @@ impl ExecutingFrame<'_> {
     /// is consulted identically.
     #[inline]
     fn int_div_fast_op(
-        a: &BigInt,
-        b: &BigInt,
+        a: &Py<PyInt>,
+        b: &Py<PyInt>,
         vm: &VirtualMachine,
         compute: fn(i64, i64) -> Option<i64>,
     ) -> Option<PyObjectRef> {
-        use num_traits::ToPrimitive;
-        let (av, bv) = (a.to_i64()?, b.to_i64()?);
+        // codefuel: the one-match read of `int_fast_op`, not the generic conversion.
+        let (av, bv) = (a.try_to_i64_fast()?, b.try_to_i64_fast()?);
         compute(av, bv).map(|r| vm.ctx.new_int(r).into())
     }
 
@@ -9993,14 +10005,14 @@ impl ExecutingFrame<'_> {
     /// Int floor division with i64 fast path. `None` falls through to the
     /// slow path (bigint operands, zero divisor, or i64 overflow).
     #[inline]
-    fn int_floordiv(a: &BigInt, b: &BigInt, vm: &VirtualMachine) -> Option<PyObjectRef> {
+    fn int_floordiv(a: &Py<PyInt>, b: &Py<PyInt>, vm: &VirtualMachine) -> Option<PyObjectRef> {
         Self::int_div_fast_op(a, b, vm, Self::floordiv_i64)
     }
 
     /// Int remainder with i64 fast path. `None` falls through to the slow
     /// path (bigint operands, zero divisor, or i64 overflow).
     #[inline]
-    fn int_mod(a: &BigInt, b: &BigInt, vm: &VirtualMachine) -> Option<PyObjectRef> {
+    fn int_mod(a: &Py<PyInt>, b: &Py<PyInt>, vm: &VirtualMachine) -> Option<PyObjectRef> {
         Self::int_div_fast_op(a, b, vm, Self::mod_i64)
     }
 
@@ -12704,36 +12716,37 @@ impl ExecutingFrame<'_> {
         true
     }
 
-    /// codefuel: runs `op` if it is one of the instructions that cannot raise,
-    /// have no inline cache entries and never jump, exactly as
-    /// `execute_instruction` would, and says whether it did. A load of an
-    /// unbound local is left to `execute_instruction`, which raises.
+    /// codefuel: runs `op` exactly as `execute_instruction` would when it is one of
+    /// the instructions that here cannot raise and do not jump, and returns how
+    /// many code units it takes (1 + its cache entries); 0, having done nothing,
+    /// for every other case (a load of an unbound local, a global cache miss, a
+    /// first RESUME), which `execute_instruction` then runs.
     #[inline(always)]
     fn execute_simple(
         &mut self,
         op: Instruction,
         arg: bytecode::OpArg,
         vm: &VirtualMachine,
-    ) -> bool {
+    ) -> usize {
         match op {
             Instruction::LoadFastBorrow { var_num } => {
-                self.try_push_local(var_num.get(arg).as_usize())
+                usize::from(self.try_push_local(var_num.get(arg).as_usize()))
             }
             Instruction::LoadFastBorrowLoadFastBorrow { var_nums } => {
                 let (idx1, idx2) = var_nums.get(arg).indexes();
                 let (idx1, idx2) = (idx1.as_usize(), idx2.as_usize());
                 let fastlocals = self.localsplus.fastlocals();
                 if fastlocals[idx1].is_none() || fastlocals[idx2].is_none() {
-                    return false;
+                    return 0;
                 }
-                self.try_push_local(idx1) && self.try_push_local(idx2)
+                usize::from(self.try_push_local(idx1) && self.try_push_local(idx2))
             }
             Instruction::LoadSmallInt { i: idx } => {
                 // As in execute_instruction: cached small integers live for the whole
                 // Context, so the value stack borrows them.
                 let value = vm.ctx.cached_int(idx.get(arg) as i32);
                 unsafe { self.push_borrowed(value.as_object()) };
-                true
+                1
             }
             Instruction::StoreFast { var_num } => {
                 // pop_value_opt: allows NULL from LoadFastAndClear restore path
@@ -12742,18 +12755,120 @@ impl ExecutingFrame<'_> {
                 self.localsplus.debug_audit_local_release(idx.as_usize());
                 let fastlocals = self.localsplus.fastlocals_mut();
                 fastlocals[idx] = value;
-                true
+                1
             }
             Instruction::PopTop => {
                 self.pop_stackref();
-                true
+                1
             }
-            Instruction::Nop | Instruction::NotTaken => true,
+            Instruction::Nop | Instruction::NotTaken => 1,
             Instruction::LoadConstMortal | Instruction::LoadConstImmortal => {
                 self.push_value(self.code.constants[u32::from(arg).into()].clone().into());
-                true
+                1
             }
-            _ => false,
+            Instruction::LoadFast { var_num } | Instruction::LoadFastCheck { var_num } => {
+                let Some(x) = self.localsplus.fastlocals()[var_num.get(arg)].clone() else {
+                    return 0;
+                };
+                self.push_value(x);
+                1
+            }
+            Instruction::StoreFastLoadFast { var_nums } => {
+                // pop_value_opt: allows NULL from LoadFastAndClear restore paths.
+                let value = self.pop_value_opt();
+                let oparg = var_nums.get(arg);
+                let (store_idx, load_idx) = oparg.indexes();
+                self.localsplus
+                    .debug_audit_local_release(store_idx.as_usize());
+                let load_value = {
+                    let locals = self.localsplus.fastlocals_mut();
+                    locals[store_idx] = value;
+                    locals[load_idx].clone()
+                };
+                self.push_value_opt(load_value);
+                1
+            }
+            Instruction::StoreFastStoreFast { var_nums } => {
+                let oparg = var_nums.get(arg);
+                let (idx1, idx2) = oparg.indexes();
+                // pop_value_opt: allows NULL from LoadFastAndClear restore path
+                let value1 = self.pop_value_opt();
+                let value2 = self.pop_value_opt();
+                self.localsplus.debug_audit_local_release(idx1.as_usize());
+                self.localsplus.debug_audit_local_release(idx2.as_usize());
+                let fastlocals = self.localsplus.fastlocals_mut();
+                fastlocals[idx1] = value1;
+                fastlocals[idx2] = value2;
+                1
+            }
+            // The steady state of a RESUME: quickened, instrumentation current, the
+            // call event already fired or tracing off.
+            Instruction::Resume { .. } | Instruction::ResumeCheck => {
+                if !self.code.quickened.load(atomic::Ordering::Relaxed) {
+                    return 0;
+                }
+                let global_ver = vm
+                    .state
+                    .instrumentation_version
+                    .load(atomic::Ordering::Acquire);
+                let code_ver = self
+                    .code
+                    .instrumentation_version
+                    .load(atomic::Ordering::Acquire);
+                if code_ver != global_ver {
+                    return 0;
+                }
+                if !self.call_traced {
+                    if vm.use_tracing.get() {
+                        return 0;
+                    }
+                    self.call_traced = true;
+                }
+                1 + Opcode::Resume.cache_entries()
+            }
+            // A cache hit of LOAD_GLOBAL_MODULE (a miss takes execute_instruction's path).
+            Instruction::LoadGlobalModule => {
+                let oparg = u32::from(arg);
+                let cache_base = self.lasti() as usize;
+                let cached_version = self.code.instructions.read_cache_u16(cache_base + 1);
+                let cached_index = self.code.instructions.read_cache_u16(cache_base + 3);
+                if cached_version != 0
+                    && let Some(x) = self
+                        .globals
+                        .get_item_by_index_and_keys_version(cached_version, cached_index)
+                {
+                    self.push_value(x);
+                    if (oparg & 1) != 0 {
+                        self.push_value_opt(None);
+                    }
+                    return 1 + Opcode::LoadGlobalModule.cache_entries();
+                }
+                0
+            }
+            // A cache hit of LOAD_GLOBAL_BUILTIN.
+            Instruction::LoadGlobalBuiltin => {
+                let oparg = u32::from(arg);
+                let cache_base = self.lasti() as usize;
+                let cached_globals_ver = self.code.instructions.read_cache_u16(cache_base + 1);
+                let cached_builtins_ver = self.code.instructions.read_cache_u16(cache_base + 2);
+                let cached_index = self.code.instructions.read_cache_u16(cache_base + 3);
+                if cached_globals_ver != 0
+                    && cached_builtins_ver != 0
+                    && let Ok(current_globals_ver) = u16::try_from(self.globals.keys_version())
+                    && cached_globals_ver == current_globals_ver
+                    && let Some(builtins_dict) = self.builtins.downcast_ref_if_exact::<PyDict>(vm)
+                    && let Some(x) = builtins_dict
+                        .get_item_by_index_and_keys_version(cached_builtins_ver, cached_index)
+                {
+                    self.push_value(x);
+                    if (oparg & 1) != 0 {
+                        self.push_value_opt(None);
+                    }
+                    return 1 + Opcode::LoadGlobalBuiltin.cache_entries();
+                }
+                0
+            }
+            _ => 0,
         }
     }
 

@@ -802,6 +802,10 @@ impl Representable for PyInt {
 impl Hashable for PyInt {
     #[inline]
     fn hash(zelf: &Py<Self>, _vm: &VirtualMachine) -> PyResult<hash::PyHash> {
+        // codefuel: hash_bigint's own i64 path, reached with the one-match read.
+        if let Some(value) = zelf.try_to_i64_fast() {
+            return Ok(hash::fix_sentinel(hash::mod_int(value)));
+        }
         Ok(hash::hash_bigint(zelf.as_bigint()))
     }
 }
