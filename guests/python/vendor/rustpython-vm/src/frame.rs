@@ -5295,10 +5295,6 @@ impl ExecutingFrame<'_> {
                 }
                 Ok(None)
             }
-            Instruction::LoadConstMortal | Instruction::LoadConstImmortal => {
-                self.push_value(self.code.constants[u32::from(arg).into()].clone().into());
-                Ok(None)
-            }
             Instruction::LoadCommonConstant { idx } => {
                 use bytecode::CommonConstant;
                 let value = match idx.get(arg) {
@@ -5325,13 +5321,6 @@ impl ExecutingFrame<'_> {
                 self.push_value(value);
                 Ok(None)
             }
-            Instruction::LoadSmallInt { i: idx } => {
-                // Cached small integers live for the whole Context, so the value stack can
-                // borrow them without touching the refcount.
-                let value = vm.ctx.cached_int(idx.get(arg) as i32);
-                unsafe { self.push_borrowed(value.as_object()) };
-                Ok(None)
-            }
             Instruction::LoadDeref { i } => {
                 let idx = i.get(arg).as_usize();
                 let x = self
@@ -5341,7 +5330,7 @@ impl ExecutingFrame<'_> {
                 self.push_value(x);
                 Ok(None)
             }
-            Instruction::LoadFast { var_num } => {
+            Instruction::LoadFast { var_num } | Instruction::LoadFastCheck { var_num } => {
                 #[cold]
                 fn reference_error(
                     varname: &'static PyStrInterned,
@@ -5351,12 +5340,12 @@ impl ExecutingFrame<'_> {
                         "local variable '{varname}' referenced before assignment"
                     ))
                 }
-                let idx = var_num.get(arg);
-                let x = self.localsplus.fastlocals()[idx]
-                    .clone()
-                    .ok_or_else(|| reference_error(self.code.varnames[idx], vm))?;
-                self.push_value(x);
-                Ok(None)
+                let idx = var_num.get(arg).as_usize();
+                if self.try_push_local_owned(idx) {
+                    Ok(None)
+                } else {
+                    Err(reference_error(self.code.varnames[idx], vm))
+                }
             }
             Instruction::LoadFastAndClear { var_num } => {
                 // Save current slot value and clear it (for inlined comprehensions).
@@ -5365,19 +5354,6 @@ impl ExecutingFrame<'_> {
                 let idx = var_num.get(arg);
                 let x = self.localsplus.fastlocals_mut()[idx].take();
                 self.push_value_opt(x);
-                Ok(None)
-            }
-            Instruction::LoadFastCheck { var_num } => {
-                // Same as LoadFast but explicitly checks for unbound locals
-                // (LoadFast in RustPython already does this check)
-                let idx = var_num.get(arg);
-                let x = self.localsplus.fastlocals()[idx].clone().ok_or_else(|| {
-                    vm.new_unbound_local_error(format!(
-                        "local variable '{}' referenced before assignment",
-                        self.code.varnames[idx]
-                    ))
-                })?;
-                self.push_value(x);
                 Ok(None)
             }
             Instruction::LoadFastLoadFast { var_nums } => {
@@ -5756,9 +5732,6 @@ impl ExecutingFrame<'_> {
                 self.push_value(vm.ctx.new_bool(is_sequence).into());
                 Ok(None)
             }
-            Instruction::Nop => Ok(None),
-            // NOT_TAKEN is a branch prediction hint - functionally a NOP
-            Instruction::NotTaken => Ok(None),
             // CACHE is used by adaptive interpreter for inline caching - NOP for us
             Instruction::Cache => Ok(None),
             Instruction::ReturnGenerator => {
@@ -5808,11 +5781,6 @@ impl ExecutingFrame<'_> {
                 }
                 Ok(None)
             }
-            Instruction::PopTop => {
-                // Pop value from stack and ignore.
-                self.pop_stackref();
-                Ok(None)
-            }
             Instruction::EndFor => {
                 // Pop the next value from stack (cleanup after loop body)
                 self.pop_stackref();
@@ -5830,6 +5798,9 @@ impl ExecutingFrame<'_> {
             }
             Instruction::RaiseVarargs { argc: kind } => self.execute_raise(vm, kind.get(arg)),
             Instruction::Resume { .. } | Instruction::ResumeCheck => {
+                if self.resume_steady_state(vm) {
+                    return Ok(None);
+                }
                 // Lazy quickening: initialize adaptive counters on first execution.
                 // Read before the swap so that the steady state — every call after
                 // the first — costs a load rather than a read-modify-write.
@@ -5980,41 +5951,20 @@ impl ExecutingFrame<'_> {
                 self.cell_ref(i.get(arg).as_usize()).set(Some(value));
                 Ok(None)
             }
-            Instruction::StoreFast { var_num } => {
-                // pop_value_opt: allows NULL from LoadFastAndClear restore path
-                let value = self.pop_value_opt();
-                let idx = var_num.get(arg);
-                self.localsplus.debug_audit_local_release(idx.as_usize());
-                let fastlocals = self.localsplus.fastlocals_mut();
-                fastlocals[idx] = value;
-                Ok(None)
-            }
-            Instruction::StoreFastLoadFast { var_nums } => {
-                // pop_value_opt: allows NULL from LoadFastAndClear restore paths.
-                let value = self.pop_value_opt();
-                let oparg = var_nums.get(arg);
-                let (store_idx, load_idx) = oparg.indexes();
-                self.localsplus
-                    .debug_audit_local_release(store_idx.as_usize());
-                let load_value = {
-                    let locals = self.localsplus.fastlocals_mut();
-                    locals[store_idx] = value;
-                    locals[load_idx].clone()
-                };
-                self.push_value_opt(load_value);
-                Ok(None)
-            }
-            Instruction::StoreFastStoreFast { var_nums } => {
-                let oparg = var_nums.get(arg);
-                let (idx1, idx2) = oparg.indexes();
-                // pop_value_opt: allows NULL from LoadFastAndClear restore path
-                let value1 = self.pop_value_opt();
-                let value2 = self.pop_value_opt();
-                self.localsplus.debug_audit_local_release(idx1.as_usize());
-                self.localsplus.debug_audit_local_release(idx2.as_usize());
-                let fastlocals = self.localsplus.fastlocals_mut();
-                fastlocals[idx1] = value1;
-                fastlocals[idx2] = value2;
+            // codefuel: these never fail, and their bodies are `execute_simple`'s, which
+            // the bytecode loop runs first; they are reached here only through a
+            // re-dispatch (sys.monitoring's INSTRUMENTED_LINE/INSTRUCTION).
+            Instruction::LoadSmallInt { .. }
+            | Instruction::LoadConstMortal
+            | Instruction::LoadConstImmortal
+            | Instruction::Nop
+            | Instruction::NotTaken
+            | Instruction::PopTop
+            | Instruction::StoreFast { .. }
+            | Instruction::StoreFastLoadFast { .. }
+            | Instruction::StoreFastStoreFast { .. } => {
+                let advance = self.execute_simple(instruction, arg, vm);
+                debug_assert_eq!(advance, 1);
                 Ok(None)
             }
             Instruction::StoreGlobal { namei: idx } => {
@@ -8258,22 +8208,11 @@ impl ExecutingFrame<'_> {
                 }
             }
             Instruction::LoadGlobalModule => {
-                let oparg = u32::from(arg);
-                let cache_base = self.lasti() as usize;
                 // Keep specialized opcode on guard miss (JUMP_TO_PREDICTED behavior).
-                let cached_version = self.code.instructions.read_cache_u16(cache_base + 1);
-                let cached_index = self.code.instructions.read_cache_u16(cache_base + 3);
-                if cached_version != 0
-                    && let Some(x) = self
-                        .globals
-                        .get_item_by_index_and_keys_version(cached_version, cached_index)
-                {
-                    self.push_value(x);
-                    if (oparg & 1) != 0 {
-                        self.push_value_opt(None);
-                    }
+                if self.load_global_module_hit(arg) {
                     return Ok(None);
                 }
+                let oparg = u32::from(arg);
                 let name = self.code.names[(oparg >> 1) as usize];
                 let x = self.load_global_or_builtin(name, vm)?;
                 self.push_value(x);
@@ -8283,25 +8222,10 @@ impl ExecutingFrame<'_> {
                 Ok(None)
             }
             Instruction::LoadGlobalBuiltin => {
-                let oparg = u32::from(arg);
-                let cache_base = self.lasti() as usize;
-                let cached_globals_ver = self.code.instructions.read_cache_u16(cache_base + 1);
-                let cached_builtins_ver = self.code.instructions.read_cache_u16(cache_base + 2);
-                let cached_index = self.code.instructions.read_cache_u16(cache_base + 3);
-                if cached_globals_ver != 0
-                    && cached_builtins_ver != 0
-                    && let Ok(current_globals_ver) = u16::try_from(self.globals.keys_version())
-                    && cached_globals_ver == current_globals_ver
-                    && let Some(builtins_dict) = self.builtins.downcast_ref_if_exact::<PyDict>(vm)
-                    && let Some(x) = builtins_dict
-                        .get_item_by_index_and_keys_version(cached_builtins_ver, cached_index)
-                {
-                    self.push_value(x);
-                    if (oparg & 1) != 0 {
-                        self.push_value_opt(None);
-                    }
+                if self.load_global_builtin_hit(arg, vm) {
                     return Ok(None);
                 }
+                let oparg = u32::from(arg);
                 let name = self.code.names[(oparg >> 1) as usize];
                 let x = self.load_global_or_builtin(name, vm)?;
                 self.push_value(x);
@@ -12716,6 +12640,92 @@ impl ExecutingFrame<'_> {
         true
     }
 
+    /// `LOAD_FAST`'s push of local `idx` (a new reference); false, and nothing pushed,
+    /// when it is unbound.
+    #[inline(always)]
+    fn try_push_local_owned(&mut self, idx: usize) -> bool {
+        let Some(x) = self.localsplus.fastlocals()[idx].clone() else {
+            return false;
+        };
+        self.push_value(x);
+        true
+    }
+
+    /// codefuel: a RESUME with nothing to do, run (true) or left to the full handler
+    /// (false, nothing done): quickened, instrumentation current, and the call event
+    /// fired or tracing off.
+    #[inline(always)]
+    fn resume_steady_state(&mut self, vm: &VirtualMachine) -> bool {
+        if !self.code.quickened.load(atomic::Ordering::Relaxed) {
+            return false;
+        }
+        let global_ver = vm
+            .state
+            .instrumentation_version
+            .load(atomic::Ordering::Acquire);
+        let code_ver = self
+            .code
+            .instrumentation_version
+            .load(atomic::Ordering::Acquire);
+        if code_ver != global_ver {
+            return false;
+        }
+        if !self.call_traced {
+            if vm.use_tracing.get() {
+                return false;
+            }
+            self.call_traced = true;
+        }
+        true
+    }
+
+    /// LOAD_GLOBAL_MODULE's cache hit: pushes the global (and the NULL) and returns
+    /// true; false, nothing done, on a miss.
+    #[inline(always)]
+    fn load_global_module_hit(&mut self, arg: bytecode::OpArg) -> bool {
+        let oparg = u32::from(arg);
+        let cache_base = self.lasti() as usize;
+        let cached_version = self.code.instructions.read_cache_u16(cache_base + 1);
+        let cached_index = self.code.instructions.read_cache_u16(cache_base + 3);
+        if cached_version != 0
+            && let Some(x) = self
+                .globals
+                .get_item_by_index_and_keys_version(cached_version, cached_index)
+        {
+            self.push_value(x);
+            if (oparg & 1) != 0 {
+                self.push_value_opt(None);
+            }
+            return true;
+        }
+        false
+    }
+
+    /// LOAD_GLOBAL_BUILTIN's cache hit, as [`Self::load_global_module_hit`].
+    #[inline(always)]
+    fn load_global_builtin_hit(&mut self, arg: bytecode::OpArg, vm: &VirtualMachine) -> bool {
+        let oparg = u32::from(arg);
+        let cache_base = self.lasti() as usize;
+        let cached_globals_ver = self.code.instructions.read_cache_u16(cache_base + 1);
+        let cached_builtins_ver = self.code.instructions.read_cache_u16(cache_base + 2);
+        let cached_index = self.code.instructions.read_cache_u16(cache_base + 3);
+        if cached_globals_ver != 0
+            && cached_builtins_ver != 0
+            && let Ok(current_globals_ver) = u16::try_from(self.globals.keys_version())
+            && cached_globals_ver == current_globals_ver
+            && let Some(builtins_dict) = self.builtins.downcast_ref_if_exact::<PyDict>(vm)
+            && let Some(x) =
+                builtins_dict.get_item_by_index_and_keys_version(cached_builtins_ver, cached_index)
+        {
+            self.push_value(x);
+            if (oparg & 1) != 0 {
+                self.push_value_opt(None);
+            }
+            return true;
+        }
+        false
+    }
+
     /// codefuel: runs `op` exactly as `execute_instruction` would when it is one of
     /// the instructions that here cannot raise and do not jump, and returns how
     /// many code units it takes (1 + its cache entries); 0, having done nothing,
@@ -12767,11 +12777,7 @@ impl ExecutingFrame<'_> {
                 1
             }
             Instruction::LoadFast { var_num } | Instruction::LoadFastCheck { var_num } => {
-                let Some(x) = self.localsplus.fastlocals()[var_num.get(arg)].clone() else {
-                    return 0;
-                };
-                self.push_value(x);
-                1
+                usize::from(self.try_push_local_owned(var_num.get(arg).as_usize()))
             }
             Instruction::StoreFastLoadFast { var_nums } => {
                 // pop_value_opt: allows NULL from LoadFastAndClear restore paths.
@@ -12801,72 +12807,26 @@ impl ExecutingFrame<'_> {
                 fastlocals[idx2] = value2;
                 1
             }
-            // The steady state of a RESUME: quickened, instrumentation current, the
-            // call event already fired or tracing off.
             Instruction::Resume { .. } | Instruction::ResumeCheck => {
-                if !self.code.quickened.load(atomic::Ordering::Relaxed) {
-                    return 0;
+                if self.resume_steady_state(vm) {
+                    1 + Opcode::Resume.cache_entries()
+                } else {
+                    0
                 }
-                let global_ver = vm
-                    .state
-                    .instrumentation_version
-                    .load(atomic::Ordering::Acquire);
-                let code_ver = self
-                    .code
-                    .instrumentation_version
-                    .load(atomic::Ordering::Acquire);
-                if code_ver != global_ver {
-                    return 0;
-                }
-                if !self.call_traced {
-                    if vm.use_tracing.get() {
-                        return 0;
-                    }
-                    self.call_traced = true;
-                }
-                1 + Opcode::Resume.cache_entries()
             }
-            // A cache hit of LOAD_GLOBAL_MODULE (a miss takes execute_instruction's path).
             Instruction::LoadGlobalModule => {
-                let oparg = u32::from(arg);
-                let cache_base = self.lasti() as usize;
-                let cached_version = self.code.instructions.read_cache_u16(cache_base + 1);
-                let cached_index = self.code.instructions.read_cache_u16(cache_base + 3);
-                if cached_version != 0
-                    && let Some(x) = self
-                        .globals
-                        .get_item_by_index_and_keys_version(cached_version, cached_index)
-                {
-                    self.push_value(x);
-                    if (oparg & 1) != 0 {
-                        self.push_value_opt(None);
-                    }
-                    return 1 + Opcode::LoadGlobalModule.cache_entries();
+                if self.load_global_module_hit(arg) {
+                    1 + Opcode::LoadGlobalModule.cache_entries()
+                } else {
+                    0
                 }
-                0
             }
-            // A cache hit of LOAD_GLOBAL_BUILTIN.
             Instruction::LoadGlobalBuiltin => {
-                let oparg = u32::from(arg);
-                let cache_base = self.lasti() as usize;
-                let cached_globals_ver = self.code.instructions.read_cache_u16(cache_base + 1);
-                let cached_builtins_ver = self.code.instructions.read_cache_u16(cache_base + 2);
-                let cached_index = self.code.instructions.read_cache_u16(cache_base + 3);
-                if cached_globals_ver != 0
-                    && cached_builtins_ver != 0
-                    && let Ok(current_globals_ver) = u16::try_from(self.globals.keys_version())
-                    && cached_globals_ver == current_globals_ver
-                    && let Some(builtins_dict) = self.builtins.downcast_ref_if_exact::<PyDict>(vm)
-                    && let Some(x) = builtins_dict
-                        .get_item_by_index_and_keys_version(cached_builtins_ver, cached_index)
-                {
-                    self.push_value(x);
-                    if (oparg & 1) != 0 {
-                        self.push_value_opt(None);
-                    }
-                    return 1 + Opcode::LoadGlobalBuiltin.cache_entries();
+                if self.load_global_builtin_hit(arg, vm) {
+                    1 + Opcode::LoadGlobalBuiltin.cache_entries()
+                } else {
+                    0
                 }
-                0
             }
             _ => 0,
         }

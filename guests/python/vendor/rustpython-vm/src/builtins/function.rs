@@ -774,14 +774,6 @@ impl Py<PyFunction> {
         self.code.arg_count == effective_nargs
     }
 
-    /// Bytes required for this function's frame on RustPython's thread datastack.
-    /// Returns `None` for generator/coroutine code paths that do not push a
-    /// regular datastack-backed frame in the fast call path.
-    #[inline(always)]
-    pub(crate) fn datastack_frame_size_bytes(&self) -> Option<usize> {
-        datastack_frame_size_bytes_for_code(&self.code)
-    }
-
     pub(crate) fn prepare_exact_args_frame(
         &self,
         args: impl ExactSizeIterator<Item = PyObjectRef>,
@@ -971,19 +963,6 @@ impl Py<PyFunction> {
         }
         self.invoke_prepared_exact_args(taken, vm)
     }
-}
-
-#[inline(always)]
-pub(crate) fn datastack_frame_size_bytes_for_code(code: &Py<PyCode>) -> Option<usize> {
-    if code.flags.intersects(
-        bytecode::CodeFlags::GENERATOR
-            | bytecode::CodeFlags::COROUTINE
-            | bytecode::CodeFlags::ASYNC_GENERATOR,
-    ) {
-        return None;
-    }
-    // codefuel: computed once, in PyCode::new.
-    Some(code.datastack_frame_bytes)
 }
 
 impl PyPayload for PyFunction {
