@@ -30,13 +30,13 @@ pub enum Error {
 }
 
 /// A runtime error is [`Error::Sandbox`], except the ones the caller causes and can fix by
-/// changing the request (a memory limit below what the guest itself starts with, a guest this
-/// binary was built without) are [`Error::Input`]: an HTTP 400, not a 500.
+/// changing the request (a memory limit below what the guest itself starts with) are
+/// [`Error::Input`]: an HTTP 400, not a 500. A guest the binary was built without stays a
+/// sandbox error: it is how codefuel was installed, not what was asked.
 impl From<codefuel_runtime::Error> for Error {
     fn from(error: codefuel_runtime::Error) -> Self {
         match error {
-            codefuel_runtime::Error::MemoryBelowGuest { .. }
-            | codefuel_runtime::Error::GuestNotBuilt { .. } => Error::Input(error.to_string()),
+            codefuel_runtime::Error::MemoryBelowGuest { .. } => Error::Input(error.to_string()),
             other => Error::Sandbox(other),
         }
     }
