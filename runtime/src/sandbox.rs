@@ -618,10 +618,20 @@ fn epoch_ticks(timeout: Duration) -> u64 {
     (timeout.as_nanos().div_ceil(EPOCH_TICK.as_nanos()) as u64).max(1)
 }
 
+/// Unmapped bytes after each linear memory's 4 GiB reservation: 256 MiB, against wasmtime's
+/// default of 32 MiB. Cranelift drops the bounds check of a load or store only when its
+/// constant offset fits in the guard. The RustPython guest links its 64 MiB shadow stack
+/// first (Rust's `--stack-first`, `-zstack-size` in guests/python/.cargo/config.toml), so
+/// every static lies above 64 MiB, and each read of a static table at a computed index (the
+/// interpreter's per-instruction tables among them) paid a compare and a conditional move.
+/// Address space only: nothing is mapped there.
+const MEMORY_GUARD_BYTES: u64 = 256 << 20;
+
 fn engine_config(metering: bool, slots: u32, keep_resident: usize) -> Config {
     let mut config = Config::new();
     config.consume_fuel(metering);
     config.epoch_interruption(true);
+    config.memory_guard_size(MEMORY_GUARD_BYTES);
     config.max_wasm_stack(MAX_WASM_STACK);
     // wasmtime-wasi enables async support, whose stacks must hold the wasm stack.
     config.async_stack_size(MAX_WASM_STACK + (1 << 20));
