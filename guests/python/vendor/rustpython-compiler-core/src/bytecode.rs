@@ -862,6 +862,7 @@ impl CodeUnits {
     ///
     /// # Panics
     /// Panics if `index` is out of bounds.
+    #[inline]
     pub fn read_cache_u16(&self, index: usize) -> u16 {
         let units = unsafe { &*self.units.get() };
         assert!(index < units.len(), "read_cache_u16: index out of bounds");
@@ -884,9 +885,19 @@ impl CodeUnits {
     ///
     /// # Panics
     /// Panics if `index + 1` is out of bounds.
+    // codefuel: inline, with one bounds check for both halves; out of line it was a call
+    // (and two checks) on every specialized CALL and attribute/global cache read.
+    #[inline(always)]
     pub fn read_cache_u32(&self, index: usize) -> u32 {
-        let lo = self.read_cache_u16(index) as u32;
-        let hi = self.read_cache_u16(index + 1) as u32;
+        let units = unsafe { &*self.units.get() };
+        assert!(
+            index < units.len().saturating_sub(1),
+            "read_cache_u32: index out of bounds"
+        );
+        let ptr = units.as_ptr().wrapping_add(index) as *const AtomicU16;
+        // SAFETY: `index` and `index + 1` are in bounds (checked above).
+        let lo = unsafe { &*ptr }.load(Ordering::Relaxed) as u32;
+        let hi = unsafe { &*ptr.add(1) }.load(Ordering::Relaxed) as u32;
         lo | (hi << 16)
     }
 

@@ -427,6 +427,9 @@ impl LocalsPlus {
     }
 
     /// Drop all contained values without freeing the backing storage.
+    // codefuel: inline: a returning call runs it, and as a separate wasm function it cost a
+    // call with its prologue (stack and fuel checks) on every return.
+    #[inline(always)]
     fn drop_values(&mut self) {
         self.stack_clear();
         let fastlocals = self.fastlocals_mut();
@@ -1130,6 +1133,9 @@ impl InterpreterFrame {
     /// After this call, the InterpreterFrame at `self` is logically dead —
     /// the caller must not use `self` again except to pass the returned
     /// base to `vm.datastack_pop()`.
+    // codefuel: inline (every returning call runs it; out of line it was one more wasm call
+    // with its stack and fuel checks).
+    #[inline(always)]
     pub(crate) unsafe fn release_datastack_frame(&mut self) -> Option<(*mut u8, usize)> {
         let base = self.datastack_base;
         if base.is_null() {
@@ -3626,41 +3632,27 @@ impl ExecutingFrame<'_> {
 
     /// codefuel: enters the callee a CALL prepared (`vm.take_pending_tailcall`) and switches
     /// this activation to it, as the trampoline's `EnterCallee` does in a new activation.
-    /// On `Err` (the native stack is exhausted) the callee is released and the exception is
-    /// the caller's, raised by its CALL.
+    /// The callee runs in this activation, so it takes no native stack and there is no
+    /// C-stack probe (`enter_iframe_inlined`); the CALL checked the Python depth.
     ///
     /// # Safety
     /// The current instruction must have returned `TailCall`, and this frame must run under
     /// `Flatten::CallAndGenResume`.
     #[inline(never)]
-    unsafe fn inline_enter(&mut self, vm: &VirtualMachine) -> PyResult<()> {
+    unsafe fn inline_enter(&mut self, vm: &VirtualMachine) {
         let owner = vm.take_pending_tailcall_owner();
         let callee = vm.take_pending_tailcall();
         // SAFETY: the CALL just made the callee on top of the data stack; nothing else
         // refers to it.
-        match vm.enter_iframe_unchecked(unsafe { &mut *callee }) {
-            Ok(state) => {
-                vm.inline_push(crate::vm::InlineFrame {
-                    caller: self.iframe as *mut InterpreterFrame,
-                    state,
-                    owner,
-                });
-                // SAFETY: the callee stays on the data stack until `inline_leave`.
-                unsafe { self.switch_to(callee, vm) };
-                self.inline_depth += 1;
-                Ok(())
-            }
-            Err(exception) => {
-                // SAFETY: never entered; the top of the data stack.
-                unsafe {
-                    if let Some((base, size)) = (*callee).release_datastack_frame() {
-                        vm.datastack_pop_frame(base, size);
-                    }
-                }
-                drop(owner);
-                Err(exception)
-            }
-        }
+        let state = vm.enter_iframe_inlined(unsafe { &mut *callee });
+        vm.inline_push(crate::vm::InlineFrame {
+            caller: self.iframe as *mut InterpreterFrame,
+            state,
+            owner,
+        });
+        // SAFETY: the callee stays on the data stack until `inline_leave`.
+        unsafe { self.switch_to(callee, vm) };
+        self.inline_depth += 1;
     }
 
     /// codefuel: leaves the innermost inlined frame, which has returned or raised, in the
@@ -3791,13 +3783,11 @@ impl ExecutingFrame<'_> {
             // than read-modify-written, which would re-load what was just read.
             lasti_cell.store(idx as u32 + 1, Relaxed);
 
-            // Read once and reuse for both the line-trace check below and
-            // the opcode-trace check after the instruction is decoded,
-            // instead of re-reading the Cell twice per instruction. This is
-            // safe even though the intervening trace_event call could in
-            // principle toggle it, because we refresh `tracing` below right
-            // after that call returns (that cold path is only taken when
-            // tracing was already on, so it costs nothing on the hot path).
+            // Read once: an untraced instruction tests it once (codefuel: the
+            // line and opcode events both sit under that one test). A line
+            // event's callback could toggle it, so it is re-read right after
+            // that call returns, before the opcode event checks it again (that
+            // path is only taken when tracing was already on).
             let mut tracing = vm.use_tracing.get();
 
             // One aligned acquire load fetches opcode and arg together; two
@@ -4023,13 +4013,7 @@ impl ExecutingFrame<'_> {
                         // instead of in a new one the trampoline starts.
                         ExecutionResult::TailCall if self.flatten == Flatten::CallAndGenResume => {
                             // SAFETY: the CALL returned TailCall under CallAndGenResume.
-                            if let Err(exception) = unsafe { self.inline_enter(vm) } {
-                                match self.handle_callee_exception(&exception, vm) {
-                                    Ok(None) => {}
-                                    Ok(Some(value)) => break Ok(value),
-                                    Err(exception) => break Err(exception),
-                                }
-                            }
+                            unsafe { self.inline_enter(vm) };
                         }
                         // codefuel: an inlined callee returned: back to its caller.
                         ExecutionResult::Return(value) if self.inline_depth != 0 => {
@@ -6914,12 +6898,7 @@ impl ExecutingFrame<'_> {
                         let func: *const Py<PyFunction> = func;
                         // SAFETY: `func` is the callable on this frame's stack, which
                         // tailcall_prepare_frame pops last.
-                        self.tailcall_prepare_frame(
-                            unsafe { &*func },
-                            nargs,
-                            self_or_null_is_some,
-                            vm,
-                        );
+                        self.tailcall_prepare_frame(unsafe { &*func }, nargs, vm);
                         return Ok(Some(ExecutionResult::TailCall));
                     }
                     // Recursive path: pop args and call.
@@ -10966,11 +10945,13 @@ impl ExecutingFrame<'_> {
     /// codefuel: the local that the instruction after the current one (which has `caches`
     /// cache units) stores into, when that instruction is a plain `STORE_FAST`.
     #[inline]
+    #[inline(always)]
     fn store_fast_after(&self, caches: usize) -> Option<usize> {
         let next_idx = self.lasti() as usize + caches;
         let unit = self.code.instructions.get(next_idx)?;
-        let next_op = unit.op.to_base().unwrap_or(unit.op);
-        if !matches!(next_op, Instruction::StoreFast { .. }) {
+        // codefuel: one compare, not `to_base()` (a table) and a match: no instrumented
+        // opcode has STORE_FAST as its base.
+        if u8::from(unit.op.as_opcode()) != Opcode::StoreFast as u8 {
             return None;
         }
         Some(usize::from(u8::from(unit.arg)))
@@ -10985,17 +10966,30 @@ impl ExecutingFrame<'_> {
     /// allocation and a deallocation per iteration of a counting loop (CPython 3.11 does the
     /// same for `str`; this is that rule for int). Returns false, having changed nothing,
     /// when the fast path does not apply.
-    #[inline]
+    #[inline(always)]
     fn int_op_store_in_place(
         &mut self,
         vm: &VirtualMachine,
         checked: fn(i64, i64) -> Option<i64>,
     ) -> bool {
-        // Cheapest test first: most int operations do not feed a STORE_FAST.
+        // Cheapest test first, inline: most int operations do not feed a STORE_FAST.
         let caches = Instruction::from(Opcode::BinaryOp).cache_entries();
         let Some(target) = self.store_fast_after(caches) else {
             return false;
         };
+        self.int_op_store_local_in_place(vm, checked, target)
+    }
+
+    /// The rest of [`Self::int_op_store_in_place`], out of line: `target` is the local the
+    /// `STORE_FAST` after this instruction writes.
+    #[inline(never)]
+    fn int_op_store_local_in_place(
+        &mut self,
+        vm: &VirtualMachine,
+        checked: fn(i64, i64) -> Option<i64>,
+        target: usize,
+    ) -> bool {
+        let caches = Instruction::from(Opcode::BinaryOp).cache_entries();
         let b = self.top_value();
         let a = self.nth_value(1);
         let left_is_local = self.localsplus.fastlocals()[target]
@@ -11851,11 +11845,19 @@ impl ExecutingFrame<'_> {
         // EXTENDED_ARG has that prefix at `jump_idx` instead, so the match
         // rejects it and this single byte is the whole delta.
         let jump = self.code.instructions.read_unit(jump_idx);
-        let jump_on = match jump.op {
-            Instruction::PopJumpIfFalse { .. } => false,
-            Instruction::PopJumpIfTrue { .. } => true,
-            _ => return None,
-        };
+        // codefuel: a range and bit test rather than a `match`: LLVM makes a two-way match
+        // on the opcode a wasm `br_table`, an indirect jump under Cranelift.
+        const FALSE: u8 = Opcode::PopJumpIfFalse as u8;
+        const TRUE: u8 = Opcode::PopJumpIfTrue as u8;
+        const LOW: u8 = if FALSE < TRUE { FALSE } else { TRUE };
+        const SPAN: u8 = FALSE.abs_diff(TRUE);
+        const _: () = assert!(SPAN < 32);
+        const MASK: u32 = 1 << (FALSE - LOW) | 1 << (TRUE - LOW);
+        let offset = u8::from(jump.op.as_opcode()).wrapping_sub(LOW);
+        if offset > SPAN || MASK >> offset & 1 == 0 {
+            return None;
+        }
+        let jump_on = offset == TRUE - LOW;
         debug_assert_eq!(jump.op.cache_entries(), 1);
         let fallthrough = jump_idx as u32 + 2;
         Some(FusedBoolJump {
@@ -12058,13 +12060,16 @@ impl ExecutingFrame<'_> {
     ///
     /// The callable must be at stack position `nargs + 1` (already validated).
     /// `func` is that callable (at `nargs + 1`), as the CALL's guards found it.
-    fn tailcall_prepare_frame(
-        &mut self,
-        func: &Py<PyFunction>,
-        nargs: u32,
-        self_or_null_is_some: bool,
-        vm: &VirtualMachine,
-    ) {
+    ///
+    /// codefuel: `self_or_null` is read from the stack here rather than passed: with one
+    /// more parameter the wasm function has five, and Cranelift passes the last on the
+    /// native stack, stored as 32 bits by the caller and loaded as 64 by the callee, a
+    /// store-forwarding stall on every call (about a fifth of this function's samples).
+    fn tailcall_prepare_frame(&mut self, func: &Py<PyFunction>, nargs: u32, vm: &VirtualMachine) {
+        let self_or_null_is_some = self
+            .localsplus
+            .stack_index(self.localsplus.stack_len() - nargs as usize - 1)
+            .is_some();
         let base = usize::from(self_or_null_is_some);
         let effective_nargs = nargs as usize + base;
         debug_assert!(self.nth_value(nargs + 1).is(func));

@@ -2770,7 +2770,18 @@ impl VirtualMachine {
         if self.check_c_stack_overflow() {
             return Err(self.new_recursion_error(String::new()));
         }
+        Ok(self.enter_iframe_inlined(iframe))
+    }
 
+    /// codefuel: `enter_iframe_unchecked` without the C-stack probe, for a callee that runs
+    /// in its caller's activation of the eval loop (`ExecutingFrame::inline_enter`): it uses
+    /// no more native stack than the caller did, and the Python depth was checked by
+    /// `specialization_call_recursion_guard`.
+    #[inline(always)]
+    pub(crate) fn enter_iframe_inlined(
+        &self,
+        iframe: &mut crate::frame::InterpreterFrame,
+    ) -> IframeEntryState {
         self.recursion_depth.update(|d| d + 1);
 
         let iframe_ptr = iframe as *const crate::frame::InterpreterFrame;
@@ -2789,12 +2800,12 @@ impl VirtualMachine {
             None
         };
 
-        Ok(IframeEntryState {
+        IframeEntryState {
             iframe_ptr,
             old_chain,
             saved_exc,
             save_exc,
-        })
+        }
     }
 
     /// Pop `iframe` from the frame chain: sync materialized state, restore
