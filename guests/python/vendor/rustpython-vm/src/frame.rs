@@ -913,6 +913,12 @@ impl Default for FrameColdData {
     }
 }
 
+/// codefuel: frames with at most this many local and stack slots are cleared with plain
+/// stores when pushed (see `InterpreterFrame::new_on_datastack`); larger ones with
+/// `memory.fill`, one host call. A round figure: most functions' frames are smaller
+/// (`fib`'s has 5 slots).
+const SMALL_FRAME_SLOTS: usize = 32;
+
 /// Lightweight execution frame. Not a PyObject.
 /// Analogous to CPython's `_PyInterpreterFrame`.
 ///
@@ -1086,7 +1092,18 @@ impl InterpreterFrame {
 
         if !reused_cleared_frame {
             // Fresh or differently shaped storage may contain old frame data.
-            unsafe { core::ptr::write_bytes(localsplus_data_ptr, 0, capacity) };
+            // codefuel: a small frame is cleared with plain stores. `write_bytes` (and a
+            // plain loop, which LLVM turns back into it) becomes wasm's `memory.fill`,
+            // which Cranelift compiles to a call into the host runtime; half the calls of
+            // a recursion push a frame the last return did not clear.
+            if capacity <= SMALL_FRAME_SLOTS {
+                for i in 0..capacity {
+                    // SAFETY: `capacity` slots follow the frame header in this allocation.
+                    unsafe { core::ptr::write_volatile(localsplus_data_ptr.add(i), 0) };
+                }
+            } else {
+                unsafe { core::ptr::write_bytes(localsplus_data_ptr, 0, capacity) };
+            }
         }
 
         let nlocalsplus_u32 = u32::try_from(nlocalsplus).expect("nlocalsplus exceeds u32");
@@ -3753,29 +3770,29 @@ impl ExecutingFrame<'_> {
         ));
         // Execute until return or exception:
         //
-        // `lasti_cell` and `instructions` are plain shared references with the
-        // frame's own lifetime, so copying them into locals is free; read back
-        // through `self` inside the loop they would be re-loaded after every
-        // handler (which writes through `&mut self`), adding three dependent
-        // loads in front of the code-unit fetch.
+        // codefuel: upstream carried `lasti_cell` and the instruction array's
+        // base in locals across iterations, to spare the loads through `self`;
+        // see the loop's top for why they are read there now.
         //
-        // `idx` is likewise carried in a local: the next instruction's index
+        // `idx` is carried in a local: the next instruction's index
         // is known from `lasti_before` and the cache count unless the handler
         // jumped, so re-reading the frame's `lasti` at the top of the loop
         // only added a store-to-load round trip to the fetch chain.
-        let mut lasti_cell = self.lasti;
-        // The instruction array never moves once the code object exists, so
-        // its base pointer is hoisted here; reading it through `self.code`
-        // inside the loop cost two more dependent loads per instruction.
-        // (codefuel: both change when the loop switches frames, inline_enter/leave.)
-        let mut units_ptr = self.code.instructions.units_ptr();
         let mut arg_state = bytecode::OpArgState::default();
-        let mut idx = lasti_cell.load(Relaxed) as usize;
+        let mut idx = self.lasti.load(Relaxed) as usize;
         // Previous opcode in this frame, for the `(prev, op)` pair histogram.
         // Zero (`CACHE`, never dispatched) marks "no predecessor yet".
         #[cfg(feature = "opcode-histogram")]
         let mut prev_op: u8 = 0;
         loop {
+            // codefuel: read at the top of every iteration, not carried from one to
+            // the next. Carried, they stayed the same on every path but a frame switch,
+            // and LLVM split the loop in two along that (LoopSimplify's nested-loop
+            // separation); Cranelift then spilled some 25 hoisted values at the inner
+            // loop's entry, re-run on most instructions.
+            let lasti_cell = self.lasti;
+            // The instruction array never moves once the code object exists.
+            let units_ptr = self.code.instructions.units_ptr();
             // Advance lasti past the current instruction BEFORE firing the
             // line event.  This ensures that f_lineno (which reads
             // locations[lasti - 1]) returns the line of the instruction
@@ -4023,10 +4040,8 @@ impl ExecutingFrame<'_> {
                         }
                         value => break Ok(value),
                     }
-                    lasti_cell = self.lasti;
-                    units_ptr = self.code.instructions.units_ptr();
                     arg_state.reset();
-                    idx = lasti_cell.load(Relaxed) as usize;
+                    idx = self.lasti.load(Relaxed) as usize;
                     continue;
                 }
                 // Instruction raised an exception
@@ -9820,7 +9835,7 @@ impl ExecutingFrame<'_> {
     /// fit i64, or the op overflows i64) it falls through to `fallback` on the
     /// full BigInt values. Result boxing always goes through `new_int` so the
     /// small-int cache is consulted identically.
-    #[inline]
+    #[inline(always)]
     fn int_fast_op(
         a: &Py<PyInt>,
         b: &Py<PyInt>,
@@ -9833,19 +9848,30 @@ impl ExecutingFrame<'_> {
         {
             return vm.ctx.new_int(result).into();
         }
-        vm.ctx
-            .new_int(fallback(a.as_bigint(), b.as_bigint()))
-            .into()
+        // codefuel: the big-int path out of line, so the fast one inlines small.
+        #[cold]
+        #[inline(never)]
+        fn slow(
+            a: &Py<PyInt>,
+            b: &Py<PyInt>,
+            vm: &VirtualMachine,
+            fallback: impl FnOnce(&BigInt, &BigInt) -> BigInt,
+        ) -> PyObjectRef {
+            vm.ctx
+                .new_int(fallback(a.as_bigint(), b.as_bigint()))
+                .into()
+        }
+        slow(a, b, vm, fallback)
     }
 
     /// Int addition with i64 fast path to avoid BigInt heap allocation.
-    #[inline]
+    #[inline(always)]
     fn int_add(a: &Py<PyInt>, b: &Py<PyInt>, vm: &VirtualMachine) -> PyObjectRef {
         Self::int_fast_op(a, b, vm, i64::checked_add, |a, b| a + b)
     }
 
     /// Int subtraction with i64 fast path to avoid BigInt heap allocation.
-    #[inline]
+    #[inline(always)]
     fn int_sub(a: &Py<PyInt>, b: &Py<PyInt>, vm: &VirtualMachine) -> PyObjectRef {
         Self::int_fast_op(a, b, vm, i64::checked_sub, |a, b| a - b)
     }
