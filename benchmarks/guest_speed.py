@@ -12,7 +12,8 @@ binary was built without it (`--features cpython`, guests/cpython/README.md).
     python benchmarks/guest_speed.py [--repeat 3] [--python python3]
 
 Targets: no workload above 5x native for the default guest, repeated concatenation linear
-(10^5 appends in well under 50 ms of guest time).
+(10^5 appends in well under 50 ms of guest time). Native times are the noisy side (a few
+tens of ms); for ratios near a target, take `--repeat 10`.
 """
 
 import json
