@@ -10970,7 +10970,6 @@ impl ExecutingFrame<'_> {
 
     /// codefuel: the local that the instruction after the current one (which has `caches`
     /// cache units) stores into, when that instruction is a plain `STORE_FAST`.
-    #[inline]
     #[inline(always)]
     fn store_fast_after(&self, caches: usize) -> Option<usize> {
         let next_idx = self.lasti() as usize + caches;
